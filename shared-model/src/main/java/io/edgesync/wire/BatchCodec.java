@@ -1,0 +1,175 @@
+package io.edgesync.wire;
+
+import com.github.luben.zstd.Zstd;
+import io.edgesync.model.Priority;
+import io.edgesync.wire.BatchFormatException.Reason;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * Encodes and decodes batch frames, the body of {@code POST /v1/batches}. Layout (v1,
+ * big-endian), documented in docs/PROTOCOL.md:
+ *
+ * <pre>
+ *  0   4  magic "ESBF"
+ *  4   1  frame version = 1
+ *  5   1  compression (0 none, 1 zstd)
+ *  6   1  priority code of every event in the batch
+ *  7   1  reserved, 0
+ *  8   2  node id length N, then N bytes UTF-8
+ *  ..  8  firstClassSeq
+ *  ..  4  event count C
+ *  ..  4  uncompressed body length U
+ *  ..  4  body length B (as sent)
+ *  ..  4  CRC32C of the body as sent
+ *  ..  B  body: C x (u32 envelope length, envelope), compressed as a whole
+ * </pre>
+ *
+ * Stateless and thread-safe.
+ */
+public final class BatchCodec {
+  public static final int VERSION = 1;
+  public static final String CONTENT_TYPE = "application/vnd.edgesync.batch";
+  private static final byte[] MAGIC = {'E', 'S', 'B', 'F'};
+  private static final int MAX_NODE_ID_BYTES = 1024;
+
+  private BatchCodec() {}
+
+  /** Encodes {@code batch}; the body is compressed with {@code compression}. */
+  public static byte[] encode(EventBatch batch, Compression compression) {
+    int bodyLen = 0;
+    for (byte[] e : batch.envelopes()) {
+      bodyLen += 4 + e.length;
+    }
+    ByteBuffer body = ByteBuffer.allocate(bodyLen);
+    for (byte[] e : batch.envelopes()) {
+      body.putInt(e.length).put(e);
+    }
+    byte[] raw = body.array();
+    byte[] sent = compression == Compression.ZSTD ? Zstd.compress(raw, 1) : raw;
+    byte[] node = batch.nodeId().getBytes(StandardCharsets.UTF_8);
+    CRC32C crc = new CRC32C();
+    crc.update(sent);
+    ByteBuffer out = ByteBuffer.allocate(8 + 2 + node.length + 8 + 4 + 4 + 4 + 4 + sent.length);
+    out.put(MAGIC).put((byte) VERSION).put((byte) compression.code())
+        .put((byte) batch.priority().code()).put((byte) 0)
+        .putShort((short) node.length).put(node)
+        .putLong(batch.firstClassSeq())
+        .putInt(batch.size())
+        .putInt(raw.length)
+        .putInt(sent.length)
+        .putInt((int) crc.getValue())
+        .put(sent);
+    return out.array();
+  }
+
+  /**
+   * Decodes a frame, checking magic, version, CRC, lengths and the event count.
+   *
+   * @param maxUncompressedBytes refuse bodies that would inflate beyond this (zip bombs)
+   * @throws BatchFormatException with the reason when the frame is not valid
+   */
+  public static EventBatch decode(byte[] frame, int maxUncompressedBytes) {
+    ByteBuffer b = ByteBuffer.wrap(frame);
+    try {
+      byte[] magic = new byte[4];
+      b.get(magic);
+      if (magic[0] != MAGIC[0] || magic[1] != MAGIC[1] || magic[2] != MAGIC[2] || magic[3] != MAGIC[3]) {
+        throw new BatchFormatException(Reason.BAD_MAGIC, "not a batch frame (bad magic)");
+      }
+      int version = b.get() & 0xFF;
+      if (version != VERSION) {
+        throw new BatchFormatException(Reason.UNSUPPORTED_VERSION,
+            "frame version " + version + " is not supported (this side speaks " + VERSION + ")");
+      }
+      Compression compression = Compression.fromCode(b.get() & 0xFF);
+      Priority priority;
+      try {
+        priority = Priority.fromCode(b.get() & 0xFF);
+      } catch (IllegalArgumentException e) {
+        throw new BatchFormatException(Reason.BAD_SEQUENCE, e.getMessage());
+      }
+      b.get(); // reserved
+      int nodeLen = b.getShort() & 0xFFFF;
+      if (nodeLen == 0 || nodeLen > MAX_NODE_ID_BYTES || nodeLen > b.remaining()) {
+        throw new BatchFormatException(Reason.TRUNCATED, "bad node id length " + nodeLen);
+      }
+      String nodeId = new String(frame, b.position(), nodeLen, StandardCharsets.UTF_8);
+      b.position(b.position() + nodeLen);
+      long firstClassSeq = b.getLong();
+      int count = b.getInt();
+      int rawLen = b.getInt();
+      int sentLen = b.getInt();
+      int crcExpected = b.getInt();
+      if (firstClassSeq < 1 || count < 1) {
+        throw new BatchFormatException(Reason.BAD_SEQUENCE,
+            "firstClassSeq " + firstClassSeq + " and count " + count + " must be >= 1");
+      }
+      if (sentLen != b.remaining()) {
+        throw new BatchFormatException(Reason.TRUNCATED,
+            "body length " + sentLen + " but " + b.remaining() + " bytes follow the header");
+      }
+      if (rawLen < 0 || rawLen > maxUncompressedBytes) {
+        throw new BatchFormatException(Reason.TOO_LARGE,
+            "body of " + rawLen + " bytes exceeds the limit of " + maxUncompressedBytes);
+      }
+      CRC32C crc = new CRC32C();
+      crc.update(frame, b.position(), sentLen);
+      if ((int) crc.getValue() != crcExpected) {
+        throw new BatchFormatException(Reason.CRC_MISMATCH, "body CRC32C mismatch");
+      }
+      byte[] raw = inflate(frame, b.position(), sentLen, rawLen, compression);
+      return new EventBatch(nodeId, priority, firstClassSeq, split(raw, count));
+    } catch (BufferUnderflowException e) {
+      throw new BatchFormatException(Reason.TRUNCATED, "frame ends inside its header");
+    }
+  }
+
+  private static byte[] inflate(byte[] frame, int off, int len, int rawLen, Compression compression) {
+    if (compression == Compression.NONE) {
+      if (len != rawLen) {
+        throw new BatchFormatException(Reason.TRUNCATED, "uncompressed body length mismatch");
+      }
+      byte[] raw = new byte[len];
+      System.arraycopy(frame, off, raw, 0, len);
+      return raw;
+    }
+    byte[] raw = new byte[rawLen];
+    long n;
+    try {
+      n = Zstd.decompressByteArray(raw, 0, rawLen, frame, off, len);
+    } catch (RuntimeException e) {
+      throw new BatchFormatException(Reason.BAD_COMPRESSION, "zstd: " + e.getMessage());
+    }
+    if (n != rawLen) {
+      throw new BatchFormatException(Reason.BAD_COMPRESSION,
+          "body inflated to " + n + " bytes, header says " + rawLen);
+    }
+    return raw;
+  }
+
+  private static List<byte[]> split(byte[] raw, int count) {
+    ByteBuffer b = ByteBuffer.wrap(raw);
+    List<byte[]> out = new ArrayList<>(Math.min(count, 1 << 16));
+    for (int i = 0; i < count; i++) {
+      if (b.remaining() < 4) {
+        throw new BatchFormatException(Reason.TRUNCATED, "body holds " + i + " events, header says " + count);
+      }
+      int len = b.getInt();
+      if (len < 0 || len > b.remaining()) {
+        throw new BatchFormatException(Reason.TRUNCATED, "event " + i + " runs past the body");
+      }
+      byte[] e = new byte[len];
+      b.get(e);
+      out.add(e);
+    }
+    if (b.hasRemaining()) {
+      throw new BatchFormatException(Reason.TRUNCATED, b.remaining() + " stray bytes after " + count + " events");
+    }
+    return out;
+  }
+}

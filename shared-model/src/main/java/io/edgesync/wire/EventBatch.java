@@ -1,0 +1,38 @@
+package io.edgesync.wire;
+
+import io.edgesync.model.Priority;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A run of envelopes of one node and one priority class whose class sequence numbers are
+ * contiguous: {@code firstClassSeq .. firstClassSeq + envelopes.size() - 1}.
+ *
+ * @param nodeId        the sending node; the cloud checks it against the client certificate CN
+ * @param priority      the class of every envelope in the batch
+ * @param firstClassSeq class sequence number of the first envelope (>= 1)
+ * @param envelopes     encoded envelopes (see {@link io.edgesync.model.EnvelopeCodec}),
+ *                      compared by identity
+ */
+public record EventBatch(String nodeId, Priority priority, long firstClassSeq, List<byte[]> envelopes) {
+  public EventBatch {
+    Objects.requireNonNull(nodeId, "nodeId");
+    Objects.requireNonNull(priority, "priority");
+    envelopes = List.copyOf(envelopes);
+    if (envelopes.isEmpty()) {
+      throw new IllegalArgumentException("a batch holds at least one event");
+    }
+    if (firstClassSeq < 1) {
+      throw new IllegalArgumentException("firstClassSeq must be >= 1 (got " + firstClassSeq + ")");
+    }
+  }
+
+  /** Class sequence number of the last envelope. */
+  public long lastClassSeq() {
+    return firstClassSeq + envelopes.size() - 1;
+  }
+
+  public int size() {
+    return envelopes.size();
+  }
+}

@@ -1,0 +1,92 @@
+package io.edgesync.wire;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.edgesync.model.EnvelopeCodec;
+import io.edgesync.model.Event;
+import io.edgesync.model.Priority;
+import io.edgesync.wire.BatchFormatException.Reason;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class BatchCodecTest {
+
+  private static EventBatch batch(int n) {
+    List<byte[]> envs = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      byte[] env = EnvelopeCodec.encode(new Event(0, 0, Priority.NORMAL, "dev-" + (i % 3), "sensors/t",
+          "id-" + i, 1000 + i, 2000 + i, ("{\"value\":" + i + "}").getBytes(StandardCharsets.UTF_8)));
+      EnvelopeCodec.patchSequence(env, 100 + i, 10 + i);
+      envs.add(env);
+    }
+    return new EventBatch("node-1", Priority.NORMAL, 10, envs);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Compression.class)
+  void batchRoundTripsWithEveryCompression(Compression c) {
+    EventBatch b = batch(500);
+    EventBatch d = BatchCodec.decode(BatchCodec.encode(b, c), 1 << 24);
+    assertEquals("node-1", d.nodeId());
+    assertEquals(Priority.NORMAL, d.priority());
+    assertEquals(10, d.firstClassSeq());
+    assertEquals(509, d.lastClassSeq());
+    for (int i = 0; i < b.size(); i++) {
+      assertArrayEquals(b.envelopes().get(i), d.envelopes().get(i));
+    }
+  }
+
+  @Test
+  void zstdShrinksRepetitiveSensorBatches() {
+    EventBatch b = batch(1000);
+    assertEquals(true, BatchCodec.encode(b, Compression.ZSTD).length * 3 < BatchCodec.encode(b, Compression.NONE).length);
+  }
+
+  @Test
+  void everyFlippedBodyByteIsCaughtByTheCrc() {
+    byte[] frame = BatchCodec.encode(batch(20), Compression.ZSTD);
+    int headerEnd = frame.length - 50;
+    for (int i = headerEnd; i < frame.length; i++) {
+      byte[] bad = frame.clone();
+      bad[i] ^= 0x40;
+      BatchFormatException e = assertThrows(BatchFormatException.class, () -> BatchCodec.decode(bad, 1 << 24));
+      assertEquals(Reason.CRC_MISMATCH, e.reason());
+    }
+  }
+
+  @Test
+  void truncatedFramesAreRefusedAtEveryLength() {
+    byte[] frame = BatchCodec.encode(batch(5), Compression.NONE);
+    for (int cut = 0; cut < frame.length; cut++) {
+      byte[] part = Arrays.copyOf(frame, cut);
+      assertThrows(BatchFormatException.class, () -> BatchCodec.decode(part, 1 << 24));
+    }
+  }
+
+  @Test
+  void badMagicAndFutureVersionAreNamed() {
+    byte[] frame = BatchCodec.encode(batch(1), Compression.NONE);
+    byte[] magic = frame.clone();
+    magic[0] = 'X';
+    assertEquals(Reason.BAD_MAGIC,
+        assertThrows(BatchFormatException.class, () -> BatchCodec.decode(magic, 1 << 20)).reason());
+    byte[] version = frame.clone();
+    version[4] = 9;
+    assertEquals(Reason.UNSUPPORTED_VERSION,
+        assertThrows(BatchFormatException.class, () -> BatchCodec.decode(version, 1 << 20)).reason());
+  }
+
+  @Test
+  void bodyAboveTheLimitIsRefusedBeforeInflating() {
+    byte[] frame = BatchCodec.encode(batch(1000), Compression.ZSTD);
+    assertEquals(Reason.TOO_LARGE,
+        assertThrows(BatchFormatException.class, () -> BatchCodec.decode(frame, 1000)).reason());
+  }
+}
