@@ -1,0 +1,125 @@
+package io.edgesync.edge.config;
+
+import java.util.List;
+
+/**
+ * Every key of {@code edge.yaml}, with its default and meaning: the single place defaults
+ * live. {@link EdgeConfig} reads them, {@code --help} prints them, docs/CONFIG-edge.md
+ * mirrors them.
+ */
+public final class EdgeKeys {
+
+  /** One documented key. {@code defaultValue} is shown as is; "" means "none". */
+  public record Key(String name, String defaultValue, String meaning) {}
+
+  public static final String NODE_ID = "node.id";
+  public static final String NODE_GROUP = "node.group";
+  public static final String DATA_DIR = "data.dir";
+  public static final String MQTT_HOST = "mqtt.host";
+  public static final String MQTT_PORT = "mqtt.port";
+  public static final String MQTT_TLS_PORT = "mqtt.tlsPort";
+  public static final String MQTT_MAX_PAYLOAD_BYTES = "mqtt.maxPayloadBytes";
+  public static final String MQTT_EVENT_LOOPS = "mqtt.eventLoops";
+  public static final String MQTT_DEDUP_CLIENTS = "mqtt.dedupClients";
+  public static final String HTTP_HOST = "http.host";
+  public static final String HTTP_PORT = "http.port";
+  public static final String CLOUD_ENDPOINTS = "cloud.endpoints";
+  public static final String TLS_CERT = "tls.cert";
+  public static final String TLS_KEY = "tls.key";
+  public static final String TLS_CA = "tls.ca";
+  public static final String STREAMS_CRITICAL = "streams.critical";
+  public static final String STREAMS_BULK = "streams.bulk";
+  public static final String LOG_QUEUE_CAPACITY = "log.queueCapacity";
+  public static final String LOG_QUEUE_MAX_BYTES = "log.queueMaxBytes";
+  public static final String LOG_MAX_GROUP_EVENTS = "log.maxGroupEvents";
+  public static final String FORWARD_MAX_BATCH_EVENTS = "forward.maxBatchEvents";
+  public static final String FORWARD_MAX_BATCH_BYTES = "forward.maxBatchBytes";
+  public static final String FORWARD_LINGER_MS = "forward.lingerMs";
+  public static final String FORWARD_MAX_IN_FLIGHT = "forward.maxInFlight";
+  public static final String FORWARD_COMPRESSION = "forward.compression";
+  public static final String FORWARD_RETRY_INITIAL_MS = "forward.retryInitialMs";
+  public static final String FORWARD_RETRY_MAX_MS = "forward.retryMaxMs";
+  public static final String FORWARD_REQUEST_TIMEOUT_MS = "forward.requestTimeoutMs";
+
+  // Defaults: change them here only.
+  static final String DEFAULT_DATA_DIR = "data";
+  static final String DEFAULT_MQTT_HOST = "0.0.0.0";
+  static final int DEFAULT_MQTT_PORT = 1883;
+  static final int DEFAULT_MQTT_TLS_PORT = 8883;
+  static final int DEFAULT_MQTT_MAX_PAYLOAD_BYTES = 262_144;
+  static final int DEFAULT_MQTT_DEDUP_CLIENTS = 10_000;
+  static final String DEFAULT_HTTP_HOST = "0.0.0.0";
+  static final int DEFAULT_HTTP_PORT = 8081;
+  static final int DEFAULT_LOG_QUEUE_CAPACITY = 65_536;
+  static final long DEFAULT_LOG_QUEUE_MAX_BYTES = 64L * 1024 * 1024;
+  static final int DEFAULT_LOG_MAX_GROUP_EVENTS = 4096;
+  static final int DEFAULT_FORWARD_MAX_BATCH_EVENTS = 2000;
+  static final int DEFAULT_FORWARD_MAX_BATCH_BYTES = 1024 * 1024;
+  static final int DEFAULT_FORWARD_LINGER_MS = 20;
+  static final int DEFAULT_FORWARD_MAX_IN_FLIGHT = 4;
+  static final String DEFAULT_FORWARD_COMPRESSION = "zstd";
+  static final int DEFAULT_FORWARD_RETRY_INITIAL_MS = 200;
+  static final int DEFAULT_FORWARD_RETRY_MAX_MS = 30_000;
+  static final int DEFAULT_FORWARD_REQUEST_TIMEOUT_MS = 30_000;
+
+  /** Default of {@code mqtt.eventLoops}: one MQTT listener instance per core. */
+  static int defaultEventLoops() {
+    return Math.max(1, Runtime.getRuntime().availableProcessors());
+  }
+
+  /** Every key, in the order {@code --help} and the docs list them. */
+  public static final List<Key> ALL = List.of(
+      new Key(NODE_ID, "(required)", "this node's id, [A-Za-z0-9._-]{1,64}; must equal the CN of tls.cert"),
+      new Key(NODE_GROUP, "", "fleet group of this node (rollouts)"),
+      new Key(DATA_DIR, DEFAULT_DATA_DIR, "data folder (RocksDB under <data.dir>/rocksdb); relative to the config file's folder"),
+      new Key(MQTT_HOST, DEFAULT_MQTT_HOST, "address the MQTT listeners bind"),
+      new Key(MQTT_PORT, String.valueOf(DEFAULT_MQTT_PORT), "plain MQTT port (0 = pick a free port)"),
+      new Key(MQTT_TLS_PORT, String.valueOf(DEFAULT_MQTT_TLS_PORT),
+          "MQTT over TLS port; 0 disables it; off by default when tls.cert/tls.key are absent"),
+      new Key(MQTT_MAX_PAYLOAD_BYTES, String.valueOf(DEFAULT_MQTT_MAX_PAYLOAD_BYTES),
+          "largest accepted PUBLISH payload; a bigger one closes that connection"),
+      new Key(MQTT_EVENT_LOOPS, "number of cores", "MQTT listener instances (event loops) sharing the port"),
+      new Key(MQTT_DEDUP_CLIENTS, String.valueOf(DEFAULT_MQTT_DEDUP_CLIENTS),
+          "clients whose recent QoS1/2 packet ids are remembered for DUP detection (LRU)"),
+      new Key(HTTP_HOST, DEFAULT_HTTP_HOST, "address the status HTTP server binds"),
+      new Key(HTTP_PORT, String.valueOf(DEFAULT_HTTP_PORT), "status HTTP port: /health, /metrics, /status (0 = pick a free port)"),
+      new Key(CLOUD_ENDPOINTS, "", "cloud ingest endpoints, host:port list, tried in order; empty = no forwarding"),
+      new Key(TLS_CERT, "", "node certificate (PEM); required with cloud.endpoints or mqtt.tlsPort"),
+      new Key(TLS_KEY, "", "node private key (PEM, PKCS#8); required with tls.cert"),
+      new Key(TLS_CA, "", "fleet CA certificate (PEM); required with cloud.endpoints"),
+      new Key(STREAMS_CRITICAL, "", "MQTT topic filters of the critical class"),
+      new Key(STREAMS_BULK, "", "MQTT topic filters of the bulk class (everything else is normal)"),
+      new Key(LOG_QUEUE_CAPACITY, String.valueOf(DEFAULT_LOG_QUEUE_CAPACITY),
+          "appends waiting for the log writer; beyond it appends fail fast (log full)"),
+      new Key(LOG_QUEUE_MAX_BYTES, String.valueOf(DEFAULT_LOG_QUEUE_MAX_BYTES),
+          "envelope bytes waiting for the log writer; beyond it appends fail fast (log full)"),
+      new Key(LOG_MAX_GROUP_EVENTS, String.valueOf(DEFAULT_LOG_MAX_GROUP_EVENTS), "most events per group commit (one fsync)"),
+      new Key(FORWARD_MAX_BATCH_EVENTS, String.valueOf(DEFAULT_FORWARD_MAX_BATCH_EVENTS), "most events per batch"),
+      new Key(FORWARD_MAX_BATCH_BYTES, String.valueOf(DEFAULT_FORWARD_MAX_BATCH_BYTES), "about this many envelope bytes per batch"),
+      new Key(FORWARD_LINGER_MS, String.valueOf(DEFAULT_FORWARD_LINGER_MS), "wait this long for a batch to fill"),
+      new Key(FORWARD_MAX_IN_FLIGHT, String.valueOf(DEFAULT_FORWARD_MAX_IN_FLIGHT), "batches sent and not yet answered"),
+      new Key(FORWARD_COMPRESSION, DEFAULT_FORWARD_COMPRESSION, "batch body compression: none | zstd"),
+      new Key(FORWARD_RETRY_INITIAL_MS, String.valueOf(DEFAULT_FORWARD_RETRY_INITIAL_MS), "first retry backoff (doubles, full jitter)"),
+      new Key(FORWARD_RETRY_MAX_MS, String.valueOf(DEFAULT_FORWARD_RETRY_MAX_MS), "ceiling of the retry backoff"),
+      new Key(FORWARD_REQUEST_TIMEOUT_MS, String.valueOf(DEFAULT_FORWARD_REQUEST_TIMEOUT_MS),
+          "a batch not answered in this time counts as failed"));
+
+  private EdgeKeys() {}
+
+  /** The {@code --help} text: usage line and one line per key. */
+  public static String usage() {
+    StringBuilder b = new StringBuilder();
+    b.append("usage: java -jar edge-node.jar --config edge.yaml [--set key=value ...] [--help]\n\n");
+    b.append("keys (YAML, nested maps or dotted keys; --set overrides; lists comma-separated):\n");
+    int width = ALL.stream().mapToInt(k -> k.name().length()).max().orElse(20);
+    for (Key k : ALL) {
+      b.append("  ").append(String.format("%-" + width + "s", k.name()))
+          .append("  ").append(k.meaning());
+      if (!k.defaultValue().isEmpty()) {
+        b.append(" [default ").append(k.defaultValue()).append(']');
+      }
+      b.append('\n');
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,349 @@
+package io.edgesync.edge.log;
+
+import io.edgesync.model.Priority;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.InfoLogLevel;
+import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
+import org.rocksdb.WALRecoveryMode;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The edge's durable event log: the single owner of the RocksDB instance (column
+ * families {@code default}, {@code log}, {@code meta}). Appends go through the
+ * {@link GroupCommitWriter} (one writer thread, WAL fsynced per group); reads and releases
+ * come from the forwarder through {@link LogReader}. See docs/ARCHITECTURE-edge.md for the
+ * key layout and the RocksDB options.
+ *
+ * <p>Every native handle is registered as it is created and released in reverse order by
+ * {@link #close()}, which is idempotent and waits for running reads and releases.
+ * Every {@link RocksDBException} is wrapped in an {@link EventLogException} naming the path.
+ *
+ * <p>Thread-safety: all methods are safe from any thread; {@link #open}, {@link #read},
+ * {@link #release} and {@link #close} block and must not run on an event loop.
+ */
+public final class EventLog implements LogReader, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
+  private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+  private final Path path;
+  private final String dbPath;
+  private final Deque<AutoCloseable> handles;
+  private final RocksDB db;
+  private final ColumnFamilyHandle logCf;
+  private final ColumnFamilyHandle metaCf;
+  private final WriteOptions releaseWrite;
+  private final GroupCommitWriter writer;
+  private final AtomicLongArray released = new AtomicLongArray(LogKeys.CLASSES);
+  private final Object releaseLock = new Object();
+  // read lock: any RocksDB use outside the writer thread; write lock: close
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private volatile boolean open;
+  private final MeterRegistry registry;
+  private final List<Meter> meters = new ArrayList<>();
+
+  private EventLog(Path path, Deque<AutoCloseable> handles, RocksDB db, ColumnFamilyHandle logCf,
+      ColumnFamilyHandle metaCf, WriteOptions syncWrite, WriteOptions releaseWrite, LogSettings settings,
+      Vertx vertx, MeterRegistry registry) throws RocksDBException {
+    this.path = path;
+    this.dbPath = path.toString();
+    this.handles = handles;
+    this.db = db;
+    this.logCf = logCf;
+    this.metaCf = metaCf;
+    this.releaseWrite = releaseWrite;
+    this.registry = registry;
+    long nextSeq = LogKeys.parseLong(db.get(metaCf, LogKeys.NEXT_SEQ), 1);
+    long[] nextClassSeq = new long[LogKeys.CLASSES];
+    for (int c = 0; c < LogKeys.CLASSES; c++) {
+      nextClassSeq[c] = LogKeys.parseLong(db.get(metaCf, LogKeys.nextClassSeq(c)), 1);
+      long rel = LogKeys.parseLong(db.get(metaCf, LogKeys.released(c)), 0);
+      if (rel > nextClassSeq[c] - 1) {
+        throw new IllegalStateException("[db: " + dbPath + "] released." + Priority.fromCode(c).label() + " = " + rel
+            + " is above the last class sequence " + (nextClassSeq[c] - 1));
+      }
+      released.set(c, rel);
+    }
+    this.writer = new GroupCommitWriter(vertx, dbPath, db, logCf, metaCf, syncWrite, settings, nextSeq,
+        nextClassSeq, registry);
+    for (Priority p : Priority.values()) {
+      meters.add(Gauge.builder("edge.log.backlog.events", this, l -> l.backlog(p))
+          .description("events in the log not yet committed by the cloud (lastClassSeq - releasedClassSeq)")
+          .tag("class", p.label()).register(registry));
+    }
+    this.open = true;
+    writer.start();
+    LOG.info("[db: {}] event log open: next seq {}, classes {}", dbPath, nextSeq, describe());
+  }
+
+  /**
+   * Opens (creating when missing, parent folders included) the log at {@code dir} and
+   * recovers its counters and release watermarks. Blocking.
+   *
+   * @throws EventLogException when RocksDB refuses (e.g. another process holds the lock)
+   */
+  public static EventLog open(Path dir, LogSettings settings, Vertx vertx, MeterRegistry registry) {
+    Path abs = dir.toAbsolutePath().normalize();
+    String dbPath = abs.toString();
+    try {
+      Files.createDirectories(abs);
+    } catch (IOException e) {
+      throw new EventLogException(dbPath, "creating the folder", e);
+    }
+    RocksDB.loadLibrary();
+    Deque<AutoCloseable> handles = new ArrayDeque<>();
+    try {
+      LRUCache cache = push(handles, new LRUCache(8L * 1024 * 1024));
+      ColumnFamilyOptions logOptions = push(handles, new ColumnFamilyOptions()
+          .setWriteBufferSize(32L * 1024 * 1024)
+          .setMaxWriteBufferNumber(3)
+          .setCompressionType(CompressionType.LZ4_COMPRESSION)
+          .setLevelCompactionDynamicLevelBytes(true)
+          .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setBlockSize(16 * 1024)));
+      ColumnFamilyOptions metaOptions = push(handles, new ColumnFamilyOptions()
+          .setWriteBufferSize(4L * 1024 * 1024)
+          .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache)));
+      ColumnFamilyOptions defaultOptions = push(handles, new ColumnFamilyOptions()
+          .setWriteBufferSize(4L * 1024 * 1024));
+      DBOptions dbOptions = push(handles, new DBOptions()
+          .setCreateIfMissing(true)
+          .setCreateMissingColumnFamilies(true)
+          .setMaxTotalWalSize(64L * 1024 * 1024)
+          .setWalRecoveryMode(WALRecoveryMode.PointInTimeRecovery)
+          .setMaxBackgroundJobs(2)
+          .setInfoLogLevel(InfoLogLevel.INFO_LEVEL)
+          .setMaxLogFileSize(4L * 1024 * 1024)
+          .setKeepLogFileNum(3));
+      WriteOptions syncWrite = push(handles, new WriteOptions().setSync(true));
+      // a release lost in a crash only makes the forwarder resend events the cloud then acks as duplicates
+      WriteOptions releaseWrite = push(handles, new WriteOptions().setSync(false));
+      List<ColumnFamilyDescriptor> descriptors = List.of(
+          new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, defaultOptions),
+          new ColumnFamilyDescriptor(bytes("log"), logOptions),
+          new ColumnFamilyDescriptor(bytes("meta"), metaOptions));
+      List<ColumnFamilyHandle> cfs = new ArrayList<>();
+      RocksDB db = push(handles, RocksDB.open(dbOptions, dbPath, descriptors, cfs));
+      cfs.forEach(h -> handles.push(h));
+      return new EventLog(abs, handles, db, cfs.get(1), cfs.get(2), syncWrite, releaseWrite, settings, vertx,
+          registry);
+    } catch (RocksDBException | RuntimeException e) {
+      closeAll(handles, dbPath);
+      if (e instanceof RocksDBException) {
+        throw new EventLogException(dbPath, "open", e);
+      }
+      throw (RuntimeException) e;
+    }
+  }
+
+  /** The database folder. */
+  public Path path() {
+    return path;
+  }
+
+  /** Whether the log is open (false once {@link #close()} started). */
+  public boolean isOpen() {
+    return open;
+  }
+
+  /**
+   * Appends one encoded envelope; see {@link GroupCommitWriter#append(byte[])}. Never
+   * blocks; call from an event loop. The future completes on the calling context with the
+   * assigned {@code seq} once the event is durable (WAL fsynced).
+   */
+  public Future<Long> append(byte[] envelope) {
+    return writer.append(envelope);
+  }
+
+  /** The seq the next event will get (1 for an empty log). */
+  public long nextSeq() {
+    return writer.nextSeq();
+  }
+
+  /** Appends waiting for the writer thread. */
+  public int queueDepth() {
+    return writer.queueDepth();
+  }
+
+  /** Writer queue fill, 0..1; the MQTT ingest pauses its sockets above a high watermark. */
+  public double queuePressure() {
+    return writer.pressure();
+  }
+
+  @Override
+  public List<byte[]> read(Priority c, long fromClassSeq, int maxEvents, int maxBytes) {
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      List<byte[]> out = new ArrayList<>();
+      long bytes = 0;
+      byte[] from = LogKeys.logKey(c.code(), Math.max(1, fromClassSeq));
+      try (Slice lower = new Slice(from);
+           Slice upper = new Slice(LogKeys.classEnd(c.code()));
+           ReadOptions options = new ReadOptions().setFillCache(false)
+               .setIterateLowerBound(lower).setIterateUpperBound(upper);
+           RocksIterator it = db.newIterator(logCf, options)) {
+        for (it.seek(from); it.isValid() && out.size() < maxEvents; it.next()) {
+          byte[] value = it.value();
+          if (!out.isEmpty() && bytes + value.length > maxBytes) {
+            break;
+          }
+          out.add(value);
+          bytes += value.length;
+        }
+        it.status();
+      } catch (RocksDBException e) {
+        throw new EventLogException(dbPath, "read of " + c.label() + " from classSeq " + fromClassSeq, e);
+      }
+      return out;
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  @Override
+  public long lastClassSeq(Priority c) {
+    return writer.lastClassSeq(c.code());
+  }
+
+  @Override
+  public long releasedClassSeq(Priority c) {
+    return released.get(c.code());
+  }
+
+  /** Events of {@code c} not yet released. */
+  public long backlog(Priority c) {
+    return lastClassSeq(c) - releasedClassSeq(c);
+  }
+
+  @Override
+  public void release(Priority c, long classSeq) {
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      synchronized (releaseLock) {
+        int code = c.code();
+        long current = released.get(code);
+        if (classSeq <= current) {
+          return;
+        }
+        long last = writer.lastClassSeq(code);
+        if (classSeq > last) {
+          LOG.warn("[db: {}] release of {} up to classSeq {} is above the last appended {}; releasing up to {}",
+              dbPath, c.label(), classSeq, last, last);
+          classSeq = last;
+          if (classSeq <= current) {
+            return;
+          }
+        }
+        try (WriteBatch batch = new WriteBatch()) {
+          batch.put(metaCf, LogKeys.released(code), LogKeys.longValue(classSeq));
+          batch.deleteRange(logCf, LogKeys.logKey(code, current + 1), LogKeys.logKey(code, classSeq + 1));
+          db.write(releaseWrite, batch);
+        } catch (RocksDBException e) {
+          throw new EventLogException(dbPath, "release of " + c.label() + " up to classSeq " + classSeq, e);
+        }
+        released.set(code, classSeq);
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void onDurable(Runnable listener) {
+    writer.onDurable(listener);
+  }
+
+  /**
+   * Refuses new appends, commits what is queued (up to 30 s), then closes RocksDB and every
+   * native handle. Blocking; idempotent.
+   */
+  @Override
+  public void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    if (!writer.stopAndDrain(DRAIN_TIMEOUT)) {
+      LOG.error("[db: {}] the log writer did not drain within {}s; closing anyway", dbPath,
+          DRAIN_TIMEOUT.toSeconds());
+    }
+    lifecycle.writeLock().lock();
+    try {
+      open = false;
+      meters.forEach(registry::remove);
+      closeAll(handles, dbPath);
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+    LOG.info("[db: {}] event log closed: next seq {}", dbPath, writer.nextSeq());
+  }
+
+  private void checkOpen() {
+    if (!open) {
+      throw new LogClosedException("[db: " + dbPath + "] the log is closed");
+    }
+  }
+
+  private String describe() {
+    StringBuilder b = new StringBuilder();
+    for (Priority p : Priority.values()) {
+      b.append(p.label()).append(" last=").append(lastClassSeq(p)).append(" released=")
+          .append(releasedClassSeq(p)).append("; ");
+    }
+    return b.toString();
+  }
+
+  private static <T extends AutoCloseable> T push(Deque<AutoCloseable> handles, T handle) {
+    handles.push(handle);
+    return handle;
+  }
+
+  /** Closes the handles newest first: column families, DB, write options, options, cache. */
+  private static void closeAll(Deque<AutoCloseable> handles, String dbPath) {
+    while (!handles.isEmpty()) {
+      AutoCloseable h = handles.pop();
+      try {
+        if (h instanceof RocksDB db) {
+          db.closeE();
+        } else {
+          h.close();
+        }
+      } catch (Exception e) {
+        LOG.warn("[db: {}] closing {} failed: {}", dbPath, h.getClass().getSimpleName(), e.toString());
+      }
+    }
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  }
+}

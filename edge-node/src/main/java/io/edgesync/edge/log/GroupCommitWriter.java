@@ -1,0 +1,343 @@
+package io.edgesync.edge.log;
+
+import io.edgesync.model.EnvelopeCodec;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single writer of the event log: one dedicated thread drains a bounded queue of
+ * pending appends and commits them in groups. Per group it assigns {@code seq} (global,
+ * gap-free) and {@code classSeq} (per class, gap-free), patches them into the envelopes,
+ * and writes the envelopes plus the {@code next.*} counters in ONE {@link WriteBatch} with
+ * the WAL fsynced. Only then does it complete each append's future, on the Vert.x context
+ * that asked (one {@code runOnContext} per context per group), and call the
+ * {@link #onDurable(Runnable) durable listeners}.
+ *
+ * <p>Group size adapts to load: the writer takes whatever is queued, up to
+ * {@code maxGroupEvents} and {@link #MAX_GROUP_BYTES}, so an idle log commits single
+ * events and a loaded one commits thousands per fsync.
+ *
+ * <p>Threads: {@link #append} from any thread (normally an event loop; never blocks);
+ * the counters marked "writer thread" are touched only by the writer thread; the
+ * published counters are atomics.
+ */
+public final class GroupCommitWriter {
+  /** Upper bound of the envelope bytes of one group (at least one event is always taken). */
+  static final long MAX_GROUP_BYTES = 16L * 1024 * 1024;
+  private static final Logger LOG = LoggerFactory.getLogger(GroupCommitWriter.class);
+  private static final long POLL_MS = 50;
+
+  /** One append waiting for its group commit. */
+  private static final class Pending {
+    final byte[] envelope;
+    final int classCode;
+    final Context context;
+    final Promise<Long> promise = Promise.promise();
+    long seq; // assigned by the writer thread
+
+    Pending(byte[] envelope, int classCode, Context context) {
+      this.envelope = envelope;
+      this.classCode = classCode;
+      this.context = context;
+    }
+  }
+
+  private final Vertx vertx;
+  private final String dbPath;
+  private final RocksDB db;
+  private final ColumnFamilyHandle logCf;
+  private final ColumnFamilyHandle metaCf;
+  private final WriteOptions syncWrite;
+  private final int maxGroupEvents;
+  private final int queueCapacity;
+  private final long queueMaxBytes;
+  private final ArrayBlockingQueue<Pending> queue;
+  private final AtomicLong queuedBytes = new AtomicLong();
+  private final AtomicInteger appendsInProgress = new AtomicInteger();
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private final Thread thread;
+  private volatile boolean accepting = true;
+
+  // writer thread only
+  private long nextSeq;
+  private final long[] nextClassSeq = new long[LogKeys.CLASSES];
+
+  // published after each durable group
+  private volatile long durableNextSeq;
+  private final AtomicLongArray lastClassSeq = new AtomicLongArray(LogKeys.CLASSES);
+
+  private final Counter appendsTotal;
+  private final Counter queueFullTotal;
+  private final Counter writeErrorsTotal;
+  private final DistributionSummary groupSize;
+  private final Timer commitTimer;
+  private final List<Meter> meters = new ArrayList<>();
+  private final MeterRegistry registry;
+
+  /**
+   * @param nextSeq       the next global sequence number (recovered from meta)
+   * @param nextClassSeq  the next class sequence number per class code (recovered)
+   */
+  GroupCommitWriter(Vertx vertx, String dbPath, RocksDB db, ColumnFamilyHandle logCf, ColumnFamilyHandle metaCf,
+      WriteOptions syncWrite, LogSettings settings, long nextSeq, long[] nextClassSeq, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.dbPath = dbPath;
+    this.db = db;
+    this.logCf = logCf;
+    this.metaCf = metaCf;
+    this.syncWrite = syncWrite;
+    this.maxGroupEvents = settings.maxGroupEvents();
+    this.queueCapacity = settings.queueCapacity();
+    this.queueMaxBytes = settings.queueMaxBytes();
+    this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+    this.nextSeq = nextSeq;
+    this.durableNextSeq = nextSeq;
+    for (int c = 0; c < LogKeys.CLASSES; c++) {
+      this.nextClassSeq[c] = nextClassSeq[c];
+      this.lastClassSeq.set(c, nextClassSeq[c] - 1);
+    }
+    this.registry = registry;
+    this.appendsTotal = register(Counter.builder("edge.log.appends")
+        .description("events made durable in the log").register(registry));
+    this.queueFullTotal = register(Counter.builder("edge.log.queue.full")
+        .description("appends refused because the writer queue was full").register(registry));
+    this.writeErrorsTotal = register(Counter.builder("edge.log.write.errors")
+        .description("group commits that failed in RocksDB").register(registry));
+    this.groupSize = register(DistributionSummary.builder("edge.log.group.size")
+        .description("events per group commit").publishPercentiles(0.5, 0.99).register(registry));
+    this.commitTimer = register(Timer.builder("edge.log.commit")
+        .description("time of one group commit (WriteBatch + WAL fsync)")
+        .publishPercentiles(0.5, 0.95, 0.99).register(registry));
+    register(Gauge.builder("edge.log.queue.depth", queue, ArrayBlockingQueue::size)
+        .description("appends waiting for the writer thread").register(registry));
+    register(Gauge.builder("edge.log.queue.bytes", queuedBytes, AtomicLong::get)
+        .description("envelope bytes waiting for or in a group commit").baseUnit("bytes").register(registry));
+    register(Gauge.builder("edge.log.queue.capacity", () -> queueCapacity)
+        .description("bound of the writer queue (log.queueCapacity)").register(registry));
+    this.thread = new Thread(this::run, "edge-log-writer");
+    this.thread.setDaemon(true);
+  }
+
+  private <M extends Meter> M register(M meter) {
+    meters.add(meter);
+    return meter;
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  /**
+   * Queues {@code envelope} for the next group commit. Never blocks. The array is owned by
+   * the log after this call (its sequence fields are patched in place).
+   *
+   * @return the assigned {@code seq}, once the event is durable; completed on the calling
+   *     context. Fails at once with {@link LogFullException} when the queue is at its bound,
+   *     with {@link LogClosedException} when the log is closing, and later with
+   *     {@link EventLogException} when the commit fails.
+   */
+  public Future<Long> append(byte[] envelope) {
+    int classCode;
+    try {
+      classCode = EnvelopeCodec.priorityOf(envelope).code();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(new IllegalArgumentException("not an envelope: " + e.getMessage()));
+    }
+    appendsInProgress.incrementAndGet();
+    try {
+      if (!accepting) {
+        return Future.failedFuture(new LogClosedException("[db: " + dbPath + "] the log is closing"));
+      }
+      long bytes = queuedBytes.addAndGet(envelope.length);
+      // an append into an empty queue is always taken, so one large event can never be stuck
+      if (bytes > queueMaxBytes && bytes != envelope.length) {
+        queuedBytes.addAndGet(-envelope.length);
+        queueFullTotal.increment();
+        return Future.failedFuture(new LogFullException("log writer queue holds more than "
+            + queueMaxBytes + " bytes (log.queueMaxBytes)"));
+      }
+      Context ctx = Vertx.currentContext();
+      Pending p = new Pending(envelope, classCode, ctx != null ? ctx : vertx.getOrCreateContext());
+      if (!queue.offer(p)) {
+        queuedBytes.addAndGet(-envelope.length);
+        queueFullTotal.increment();
+        return Future.failedFuture(new LogFullException("log writer queue holds " + queueCapacity
+            + " appends (log.queueCapacity)"));
+      }
+      return p.promise.future();
+    } finally {
+      appendsInProgress.decrementAndGet();
+    }
+  }
+
+  /** Appends waiting for the writer. */
+  public int queueDepth() {
+    return queue.size();
+  }
+
+  /** Envelope bytes waiting for or inside a group commit. */
+  public long queuedBytes() {
+    return queuedBytes.get();
+  }
+
+  /** How full the queue is, 0..1 (the larger of the event and the byte ratio). */
+  public double pressure() {
+    return Math.max((double) queue.size() / queueCapacity, (double) queuedBytes.get() / queueMaxBytes);
+  }
+
+  /** Highest durable class sequence of {@code classCode}; 0 when none. Non-blocking. */
+  long lastClassSeq(int classCode) {
+    return lastClassSeq.get(classCode);
+  }
+
+  /** The seq the next durable event will get. Non-blocking. */
+  long nextSeq() {
+    return durableNextSeq;
+  }
+
+  void onDurable(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  /**
+   * Refuses new appends, commits everything queued, and stops the thread. Blocking; safe
+   * to call more than once.
+   *
+   * @return false when the writer did not finish within {@code timeout}
+   */
+  boolean stopAndDrain(Duration timeout) {
+    accepting = false;
+    try {
+      thread.join(timeout.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    meters.forEach(registry::remove);
+    return !thread.isAlive();
+  }
+
+  private void run() {
+    List<Pending> group = new ArrayList<>(Math.min(maxGroupEvents, 4096));
+    while (true) {
+      Pending first;
+      try {
+        first = queue.poll(POLL_MS, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        // only stopAndDrain ends this thread, after the queue is empty
+        continue;
+      }
+      if (first == null) {
+        if (!accepting && appendsInProgress.get() == 0 && queue.isEmpty()) {
+          return;
+        }
+        continue;
+      }
+      group.add(first);
+      long bytes = first.envelope.length;
+      Pending p;
+      while (group.size() < maxGroupEvents && bytes < MAX_GROUP_BYTES && (p = queue.poll()) != null) {
+        group.add(p);
+        bytes += p.envelope.length;
+      }
+      commit(group, bytes);
+      group.clear();
+    }
+  }
+
+  private void commit(List<Pending> group, long bytes) {
+    long seqBefore = nextSeq;
+    long[] classBefore = nextClassSeq.clone();
+    boolean[] touched = new boolean[LogKeys.CLASSES];
+    long start = System.nanoTime();
+    try (WriteBatch batch = new WriteBatch()) {
+      for (Pending p : group) {
+        int c = p.classCode;
+        long seq = nextSeq++;
+        long classSeq = nextClassSeq[c]++;
+        EnvelopeCodec.patchSequence(p.envelope, seq, classSeq);
+        p.seq = seq;
+        batch.put(logCf, LogKeys.logKey(c, classSeq), p.envelope);
+        touched[c] = true;
+      }
+      batch.put(metaCf, LogKeys.NEXT_SEQ, LogKeys.longValue(nextSeq));
+      for (int c = 0; c < LogKeys.CLASSES; c++) {
+        if (touched[c]) {
+          batch.put(metaCf, LogKeys.nextClassSeq(c), LogKeys.longValue(nextClassSeq[c]));
+        }
+      }
+      db.write(syncWrite, batch);
+    } catch (RocksDBException | RuntimeException e) {
+      // nothing of this group is durable: hand its numbers out again
+      nextSeq = seqBefore;
+      System.arraycopy(classBefore, 0, nextClassSeq, 0, classBefore.length);
+      queuedBytes.addAndGet(-bytes);
+      writeErrorsTotal.increment();
+      EventLogException failure = new EventLogException(dbPath, "group commit of " + group.size() + " events", e);
+      LOG.error("[db: {}] [seq: {}] group commit of {} events failed: {}", dbPath, seqBefore, group.size(),
+          e.toString());
+      complete(group, failure);
+      return;
+    }
+    commitTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    groupSize.record(group.size());
+    appendsTotal.increment(group.size());
+    for (int c = 0; c < LogKeys.CLASSES; c++) {
+      if (touched[c]) {
+        lastClassSeq.set(c, nextClassSeq[c] - 1);
+      }
+    }
+    durableNextSeq = nextSeq;
+    queuedBytes.addAndGet(-bytes);
+    complete(group, null);
+    for (Runnable l : listeners) {
+      try {
+        l.run();
+      } catch (RuntimeException e) {
+        LOG.warn("[db: {}] a durable listener failed: {}", dbPath, e.toString());
+      }
+    }
+  }
+
+  /** Completes the group's futures, one task per context, in append order within each. */
+  private static void complete(List<Pending> group, RuntimeException failure) {
+    Map<Context, List<Pending>> byContext = new IdentityHashMap<>();
+    for (Pending p : group) {
+      byContext.computeIfAbsent(p.context, k -> new ArrayList<>()).add(p);
+    }
+    byContext.forEach((ctx, pendings) -> ctx.runOnContext(v -> {
+      for (Pending p : pendings) {
+        if (failure == null) {
+          p.promise.complete(p.seq);
+        } else {
+          p.promise.fail(failure);
+        }
+      }
+    }));
+  }
+}

@@ -1,0 +1,129 @@
+package io.edgesync.system;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A fleet and its processes for one test class: a CA made with the real provisioning
+ * CLI, a cloud-ingest with its embedded Kafka broker, and edge nodes, each a child JVM
+ * on free loopback ports. Data lives under {@code dir}, so processes can be stopped,
+ * killed and started again on the same data.
+ */
+final class Stack implements AutoCloseable {
+  static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+  final Path dir;
+  final Path logs;
+  final Path fleet;
+  final int kafkaPort = Ports.free();
+  final int kafkaControllerPort = Ports.free();
+  final int ingestPort = Ports.free();
+  final int cloudHttpPort = Ports.free();
+  private ChildProcess cloud;
+  private final List<ChildProcess> processes = new ArrayList<>();
+
+  Stack(Path dir) throws Exception {
+    this.dir = dir;
+    this.logs = dir.resolve("logs");
+    this.fleet = dir.resolve("fleet");
+    provision("init-ca", "--dir", fleet.toString());
+    provision("server-cert", "--dir", fleet.toString(), "--host", "localhost,127.0.0.1", "--out",
+        dir.resolve("cloud").toString());
+  }
+
+  static Path root() {
+    return Path.of(System.getProperty("edgesync.root", "..")).toAbsolutePath().normalize();
+  }
+
+  static Path jar(String module) {
+    Path jar = root().resolve(module).resolve("target").resolve(module + ".jar");
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar + " is missing: run `mvn -B verify` from the repo root (it packages before system-tests)");
+    }
+    return jar;
+  }
+
+  /** Runs the provisioning CLI and fails the test with its output unless it exits 0. */
+  void provision(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(ChildProcess.javaBin(), "-jar", jar("provisioning").toString()));
+    cmd.addAll(List.of(args));
+    try (ChildProcess p = ChildProcess.start("provisioning-" + args[0] + "-" + System.nanoTime(), cmd, logs, null, java.util.Map.of())) {
+      int code = p.waitFor(Duration.ofSeconds(60));
+      if (code != 0) {
+        throw new AssertionError("provisioning " + String.join(" ", args) + " exited " + code + ":\n" + p.tail(20));
+      }
+    }
+  }
+
+  /** Enrols {@code nodeId} and returns its bundle folder (with edge.yaml). */
+  Path enrol(String nodeId) throws Exception {
+    Path out = dir.resolve(nodeId);
+    provision("enrol", "--dir", fleet.toString(), "--node-id", nodeId, "--cloud", "localhost:" + ingestPort,
+        "--out", out.toString());
+    return out;
+  }
+
+  String bootstrap() {
+    return "localhost:" + kafkaPort;
+  }
+
+  /** Starts cloud-ingest (embedded Kafka on this stack's ports) and waits until it is ready. */
+  ChildProcess startCloud() throws IOException {
+    cloud = ChildProcess.java("cloud-ingest", jar("cloud-ingest"), logs, List.of(
+        "--config", dir.resolve("cloud/cloud.yaml").toString(),
+        "--set", "ingest.port=" + ingestPort,
+        "--set", "http.port=" + cloudHttpPort,
+        "--set", "kafka.embeddedPort=" + kafkaPort,
+        "--set", "kafka.embeddedControllerPort=" + kafkaControllerPort,
+        "--set", "kafka.partitions=3"));
+    processes.add(cloud);
+    cloud.awaitLine("cloud-ingest ready", START_TIMEOUT);
+    return cloud;
+  }
+
+  ChildProcess cloud() {
+    return cloud;
+  }
+
+  /** A started edge node with its bound ports. */
+  record Edge(ChildProcess process, int mqttPort, int httpPort) {}
+
+  /** Starts the edge of an enrolled bundle on free ports and waits until it is ready. */
+  Edge startEdge(Path bundle, String... extraSets) throws IOException {
+    int mqtt = Ports.free();
+    int http = Ports.free();
+    List<String> args = new ArrayList<>(List.of(
+        "--config", bundle.resolve("edge.yaml").toString(),
+        "--set", "mqtt.port=" + mqtt,
+        "--set", "mqtt.tlsPort=0",
+        "--set", "http.port=" + http));
+    for (String s : extraSets) {
+      args.add("--set");
+      args.add(s);
+    }
+    ChildProcess edge = ChildProcess.java("edge-" + bundle.getFileName() + "-" + processes.size(), jar("edge-node"),
+        logs, args);
+    processes.add(edge);
+    edge.awaitLine("edge-node ready", START_TIMEOUT);
+    return new Edge(edge, mqtt, http);
+  }
+
+  @Override
+  public void close() {
+    // edges first, then the cloud: the reverse of the start order
+    for (int i = processes.size() - 1; i >= 0; i--) {
+      ChildProcess p = processes.get(i);
+      if (p.isAlive()) {
+        try {
+          p.stop(Duration.ofSeconds(20));
+        } catch (AssertionError e) {
+          System.err.println(e.getMessage());
+        }
+      }
+    }
+  }
+}
