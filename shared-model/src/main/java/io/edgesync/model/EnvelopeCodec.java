@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
  * offset size  field (big-endian)
  *  0      1    envelope version = 1
  *  1      1    priority code (0 critical, 1 normal, 2 bulk)
- *  2      1    flags: bit 0 = has explicit id
+ *  2      1    flags: bit 0 = has explicit id; bits 1-2 = kind (0 event, 1 alert, 2 dead letter)
  *  3      8    seq       (patched at durable append)
  * 11      8    classSeq  (patched at durable append)
  * 19      8    eventTime, epoch ms
@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
  *  ..     2+T  topic, UTF-8 (u16)
  *  ..     2+I  explicit id, UTF-8 (u16); I = 0 when absent
  *  ..     4+P  payload (u32 length)
+ *  ..     2+R  reason, UTF-8 (u16); R = 0 except for dead letters
  * </pre>
  */
 public final class EnvelopeCodec {
@@ -31,6 +32,8 @@ public final class EnvelopeCodec {
   static final int OFF_CLASS_SEQ = 11;
   static final int HEADER_BYTES = 35;
   private static final int FLAG_EXPLICIT_ID = 1;
+  private static final int KIND_SHIFT = 1;
+  private static final int KIND_MASK = 0b110;
   private static final int MAX_SHORT_STRING = 0xFFFF;
 
   private EnvelopeCodec() {}
@@ -40,11 +43,12 @@ public final class EnvelopeCodec {
     byte[] source = utf8(e.source(), "source");
     byte[] topic = utf8(e.topic(), "topic");
     byte[] id = e.explicitId() == null ? new byte[0] : utf8(e.explicitId(), "id");
+    byte[] reason = e.reason() == null ? new byte[0] : utf8(e.reason(), "reason");
     ByteBuffer b = ByteBuffer.allocate(
-        HEADER_BYTES + 2 + source.length + 2 + topic.length + 2 + id.length + 4 + e.payload().length);
+        HEADER_BYTES + 2 + source.length + 2 + topic.length + 2 + id.length + 4 + e.payload().length + 2 + reason.length);
     b.put((byte) VERSION)
         .put((byte) e.priority().code())
-        .put((byte) (e.explicitId() != null ? FLAG_EXPLICIT_ID : 0))
+        .put((byte) ((e.explicitId() != null ? FLAG_EXPLICIT_ID : 0) | (e.kind().code() << KIND_SHIFT)))
         .putLong(e.seq())
         .putLong(e.classSeq())
         .putLong(e.eventTimeMs())
@@ -53,6 +57,7 @@ public final class EnvelopeCodec {
     b.putShort((short) topic.length).put(topic);
     b.putShort((short) id.length).put(id);
     b.putInt(e.payload().length).put(e.payload());
+    b.putShort((short) reason.length).put(reason);
     return b.array();
   }
 
@@ -79,14 +84,19 @@ public final class EnvelopeCodec {
       String topic = shortString(b);
       String id = shortString(b);
       int payloadLen = b.getInt();
-      if (payloadLen < 0 || payloadLen != b.remaining()) {
-        throw new MalformedEnvelopeException("payload length " + payloadLen + " does not match the "
-            + b.remaining() + " bytes left");
+      if (payloadLen < 0 || payloadLen > b.remaining() - 2) {
+        throw new MalformedEnvelopeException("payload length " + payloadLen + " runs past the envelope");
       }
       byte[] payload = new byte[payloadLen];
       b.get(payload);
+      String reason = shortString(b);
+      if (b.hasRemaining()) {
+        throw new MalformedEnvelopeException(b.remaining() + " stray bytes after the envelope");
+      }
+      EventKind kind = EventKind.fromCode((flags & KIND_MASK) >> KIND_SHIFT);
       return new Event(seq, classSeq, priority, source, topic,
-          (flags & FLAG_EXPLICIT_ID) != 0 ? id : null, eventTime, ingestTime, payload);
+          (flags & FLAG_EXPLICIT_ID) != 0 ? id : null, eventTime, ingestTime, payload, kind,
+          reason.isEmpty() ? null : reason);
     } catch (MalformedEnvelopeException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -103,6 +113,10 @@ public final class EnvelopeCodec {
 
   public static Priority priorityOf(byte[] envelope) {
     return Priority.fromCode(envelope[OFF_PRIORITY] & 0xFF);
+  }
+
+  public static EventKind kindOf(byte[] envelope) {
+    return EventKind.fromCode((envelope[OFF_FLAGS] & KIND_MASK) >> KIND_SHIFT);
   }
 
   public static long seqOf(byte[] envelope) {

@@ -18,6 +18,8 @@ import java.util.Objects;
  * @param eventTimeMs  payload {@code ts} when present, else ingest time (epoch ms)
  * @param ingestTimeMs when the edge accepted the event (epoch ms)
  * @param payload      payload bytes as published; compared by content in equals
+ * @param kind         event, alert or dead letter (decides the Kafka topic)
+ * @param reason       why a dead letter was refused (null for other kinds)
  */
 public record Event(
     long seq,
@@ -28,9 +30,18 @@ public record Event(
     String explicitId,
     long eventTimeMs,
     long ingestTimeMs,
-    byte[] payload) {
+    byte[] payload,
+    EventKind kind,
+    String reason) {
+
+  /** A plain device event (kind {@link EventKind#EVENT}, no reason). */
+  public Event(long seq, long classSeq, Priority priority, String source, String topic, String explicitId,
+      long eventTimeMs, long ingestTimeMs, byte[] payload) {
+    this(seq, classSeq, priority, source, topic, explicitId, eventTimeMs, ingestTimeMs, payload, EventKind.EVENT, null);
+  }
 
   public Event {
+    Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(priority, "priority");
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(topic, "topic");
@@ -51,12 +62,13 @@ public record Event(
         && seq == e.seq && classSeq == e.classSeq && priority == e.priority
         && eventTimeMs == e.eventTimeMs && ingestTimeMs == e.ingestTimeMs
         && source.equals(e.source) && topic.equals(e.topic)
-        && Objects.equals(explicitId, e.explicitId) && Arrays.equals(payload, e.payload);
+        && Objects.equals(explicitId, e.explicitId) && Arrays.equals(payload, e.payload)
+        && kind == e.kind && Objects.equals(reason, e.reason);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(seq, classSeq, priority, source, topic, explicitId, eventTimeMs, ingestTimeMs)
+    return Objects.hash(seq, classSeq, priority, source, topic, explicitId, eventTimeMs, ingestTimeMs, kind, reason)
         * 31 + Arrays.hashCode(payload);
   }
 
@@ -64,7 +76,7 @@ public record Event(
   public String toString() {
     // never the payload: it may be large or sensitive
     return "Event[seq=" + seq + ", classSeq=" + classSeq + ", priority=" + priority.label()
-        + ", source=" + source + ", topic=" + topic + ", id=" + explicitId
+        + ", kind=" + kind + ", source=" + source + ", topic=" + topic + ", id=" + explicitId
         + ", payloadBytes=" + payload.length + "]";
   }
 }

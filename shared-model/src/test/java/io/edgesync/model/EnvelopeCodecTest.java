@@ -51,6 +51,16 @@ class EnvelopeCodecTest {
   }
 
   @Test
+  void deadLetterKeepsItsKindAndReason() {
+    Event e = new Event(3, 2, Priority.NORMAL, "s", "t", "x", 1, 2, new byte[] {1}, EventKind.DEAD_LETTER,
+        "schema: value must be a number");
+    byte[] env = EnvelopeCodec.encode(e);
+    assertEquals(e, EnvelopeCodec.decode(env));
+    assertEquals(EventKind.DEAD_LETTER, EnvelopeCodec.kindOf(env));
+    assertEquals(EventKind.EVENT, EnvelopeCodec.decode(EnvelopeCodec.encode(sample(null))).kind());
+  }
+
+  @Test
   void opaquePayloadRoundTrips() {
     byte[] raw = {0, (byte) 0xFF, 10, 13};
     Event e = new Event(1, 1, Priority.CRITICAL, "s", "t", null, 1, 2, raw);
