@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -53,6 +54,8 @@ import org.slf4j.LoggerFactory;
 public final class EventLog implements LogReader, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
   private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+  /** Column families beside {@code log} and {@code meta}, in open order. */
+  static final List<String> AUX_STORES = List.of("dedup", "dlq", "state");
 
   private final Path path;
   private final String dbPath;
@@ -60,6 +63,7 @@ public final class EventLog implements LogReader, AutoCloseable {
   private final RocksDB db;
   private final ColumnFamilyHandle logCf;
   private final ColumnFamilyHandle metaCf;
+  private final Map<String, AuxStore> stores = new java.util.HashMap<>();
   private final WriteOptions releaseWrite;
   private final GroupCommitWriter writer;
   private final AtomicLongArray released = new AtomicLongArray(LogKeys.CLASSES);
@@ -72,7 +76,7 @@ public final class EventLog implements LogReader, AutoCloseable {
   private final List<Meter> meters = new ArrayList<>();
 
   private EventLog(Path path, Deque<AutoCloseable> handles, RocksDB db, ColumnFamilyHandle logCf,
-      ColumnFamilyHandle metaCf, WriteOptions syncWrite, WriteOptions releaseWrite, LogSettings settings,
+      ColumnFamilyHandle metaCf, List<ColumnFamilyHandle> auxCfs, WriteOptions syncWrite, WriteOptions releaseWrite, LogSettings settings,
       Vertx vertx, MeterRegistry registry) throws RocksDBException {
     this.path = path;
     this.dbPath = path.toString();
@@ -82,6 +86,10 @@ public final class EventLog implements LogReader, AutoCloseable {
     this.metaCf = metaCf;
     this.releaseWrite = releaseWrite;
     this.registry = registry;
+    for (int i = 0; i < AUX_STORES.size(); i++) {
+      stores.put(AUX_STORES.get(i), new AuxStore(AUX_STORES.get(i), dbPath, db, auxCfs.get(i), syncWrite,
+          lifecycle.readLock(), () -> open));
+    }
     long nextSeq = LogKeys.parseLong(db.get(metaCf, LogKeys.NEXT_SEQ), 1);
     long[] nextClassSeq = new long[LogKeys.CLASSES];
     for (int c = 0; c < LogKeys.CLASSES; c++) {
@@ -146,14 +154,17 @@ public final class EventLog implements LogReader, AutoCloseable {
       WriteOptions syncWrite = push(handles, new WriteOptions().setSync(true));
       // a release lost in a crash only makes the forwarder resend events the cloud then acks as duplicates
       WriteOptions releaseWrite = push(handles, new WriteOptions().setSync(false));
-      List<ColumnFamilyDescriptor> descriptors = List.of(
+      List<ColumnFamilyDescriptor> descriptors = new ArrayList<>(List.of(
           new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, defaultOptions),
           new ColumnFamilyDescriptor(bytes("log"), logOptions),
-          new ColumnFamilyDescriptor(bytes("meta"), metaOptions));
+          new ColumnFamilyDescriptor(bytes("meta"), metaOptions)));
+      for (String aux : AUX_STORES) {
+        descriptors.add(new ColumnFamilyDescriptor(bytes(aux), metaOptions));
+      }
       List<ColumnFamilyHandle> cfs = new ArrayList<>();
       RocksDB db = push(handles, RocksDB.open(dbOptions, dbPath, descriptors, cfs));
       cfs.forEach(h -> handles.push(h));
-      return new EventLog(abs, handles, db, cfs.get(1), cfs.get(2), syncWrite, releaseWrite, settings, vertx,
+      return new EventLog(abs, handles, db, cfs.get(1), cfs.get(2), cfs.subList(3, cfs.size()), syncWrite, releaseWrite, settings, vertx,
           registry);
     } catch (RocksDBException | RuntimeException e) {
       closeAll(handles, dbPath);
@@ -162,6 +173,20 @@ public final class EventLog implements LogReader, AutoCloseable {
       }
       throw (RuntimeException) e;
     }
+  }
+
+  /**
+   * The auxiliary store {@code name}: {@code dedup}, {@code dlq} or {@code state} (see
+   * {@link AuxStore}); they live in the same RocksDB and close with the log.
+   *
+   * @throws IllegalArgumentException for another name
+   */
+  public AuxStore store(String name) {
+    AuxStore s = stores.get(name);
+    if (s == null) {
+      throw new IllegalArgumentException("no store " + name + " (have " + AUX_STORES + ")");
+    }
+    return s;
   }
 
   /** The database folder. */

@@ -4,6 +4,7 @@ import static io.edgesync.edge.testsupport.Poll.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgesync.edge.testsupport.LogContents;
@@ -277,6 +278,24 @@ class EventLogTest {
     release.countDown();
     assertEquals(4L, await(results.get(2), 10));
     log.close();
+  }
+
+  @Test
+  void auxiliaryStoresPersistBesideTheLogAndRefuseUseAfterClose(Vertx vertx) {
+    EventLog log = EventLog.open(dir.resolve("db"), DEFAULTS, vertx, new SimpleMeterRegistry());
+    AuxStore dlq = log.store("dlq");
+    dlq.put(new byte[] {1}, new byte[] {10});
+    dlq.putAll(java.util.Map.of(new byte[] {2}, new byte[] {20}, new byte[] {3}, new byte[] {30}));
+    dlq.delete(new byte[] {3});
+    log.close();
+    EventLog reopened = EventLog.open(dir.resolve("db"), DEFAULTS, vertx, new SimpleMeterRegistry());
+    java.util.List<Integer> values = new java.util.ArrayList<>();
+    reopened.store("dlq").forEach(null, (k, v) -> values.add((int) v[0]));
+    assertEquals(java.util.List.of(10, 20), values);
+    assertEquals(null, reopened.store("state").get(new byte[] {1}), "stores are separate column families");
+    assertThrows(IllegalArgumentException.class, () -> reopened.store("nope"));
+    reopened.close();
+    assertThrows(LogClosedException.class, () -> reopened.store("dlq").get(new byte[] {1}));
   }
 
   @Test
