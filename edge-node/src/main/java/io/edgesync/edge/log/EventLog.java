@@ -1,5 +1,8 @@
 package io.edgesync.edge.log;
 
+import io.edgesync.edge.dedup.DedupIndex;
+import io.edgesync.edge.dedup.DedupKey;
+import io.edgesync.edge.dedup.DedupStats;
 import io.edgesync.model.Priority;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -9,6 +12,7 @@ import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -39,7 +43,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The edge's durable event log: the single owner of the RocksDB instance (column
- * families {@code default}, {@code log}, {@code meta}). Appends go through the
+ * families {@code default}, {@code log}, {@code meta}, and the auxiliary {@code dedup},
+ * {@code dlq}, {@code state}). Appends go through the
  * {@link GroupCommitWriter} (one writer thread, WAL fsynced per group); reads and releases
  * come from the forwarder through {@link LogReader}. See docs/ARCHITECTURE-edge.md for the
  * key layout and the RocksDB options.
@@ -66,6 +71,8 @@ public final class EventLog implements LogReader, AutoCloseable {
   private final Map<String, AuxStore> stores = new java.util.HashMap<>();
   private final WriteOptions releaseWrite;
   private final GroupCommitWriter writer;
+  private final DedupIndex dedup; // null when dedup.enabled is false
+  private final LogSettings settings;
   private final AtomicLongArray released = new AtomicLongArray(LogKeys.CLASSES);
   private final Object releaseLock = new Object();
   // read lock: any RocksDB use outside the writer thread; write lock: close
@@ -77,8 +84,9 @@ public final class EventLog implements LogReader, AutoCloseable {
 
   private EventLog(Path path, Deque<AutoCloseable> handles, RocksDB db, ColumnFamilyHandle logCf,
       ColumnFamilyHandle metaCf, List<ColumnFamilyHandle> auxCfs, WriteOptions syncWrite, WriteOptions releaseWrite, LogSettings settings,
-      Vertx vertx, MeterRegistry registry) throws RocksDBException {
+      Vertx vertx, MeterRegistry registry, Clock clock) throws RocksDBException {
     this.path = path;
+    this.settings = settings;
     this.dbPath = path.toString();
     this.handles = handles;
     this.db = db;
@@ -101,8 +109,16 @@ public final class EventLog implements LogReader, AutoCloseable {
       }
       released.set(c, rel);
     }
-    this.writer = new GroupCommitWriter(vertx, dbPath, db, logCf, metaCf, syncWrite, settings, nextSeq,
-        nextClassSeq, registry);
+    AuxStore dedupStore = stores.get("dedup");
+    if (settings.dedup().enabled()) {
+      this.dedup = new DedupIndex(settings.dedup(), new RocksDedupStore(dbPath, db, dedupStore.handle(), releaseWrite),
+          clock::millis, registry, dbPath);
+      dedup.open();
+    } else {
+      this.dedup = null;
+    }
+    this.writer = new GroupCommitWriter(vertx, dbPath, db, logCf, metaCf, dedupStore.handle(), dedup, syncWrite,
+        settings, nextSeq, nextClassSeq, registry);
     for (Priority p : Priority.values()) {
       meters.add(Gauge.builder("edge.log.backlog.events", this, l -> l.backlog(p))
           .description("events in the log not yet committed by the cloud (lastClassSeq - releasedClassSeq)")
@@ -120,6 +136,15 @@ public final class EventLog implements LogReader, AutoCloseable {
    * @throws EventLogException when RocksDB refuses (e.g. another process holds the lock)
    */
   public static EventLog open(Path dir, LogSettings settings, Vertx vertx, MeterRegistry registry) {
+    return open(dir, settings, vertx, registry, Clock.systemUTC());
+  }
+
+  /**
+   * Like {@link #open(Path, LogSettings, Vertx, MeterRegistry)} with the clock that files
+   * dedup keys into time buckets and expires them (tests inject one). Also drops expired
+   * dedup buckets and rebuilds the dedup Bloom filters from the live ones. Blocking.
+   */
+  public static EventLog open(Path dir, LogSettings settings, Vertx vertx, MeterRegistry registry, Clock clock) {
     Path abs = dir.toAbsolutePath().normalize();
     String dbPath = abs.toString();
     try {
@@ -140,6 +165,12 @@ public final class EventLog implements LogReader, AutoCloseable {
       ColumnFamilyOptions metaOptions = push(handles, new ColumnFamilyOptions()
           .setWriteBufferSize(4L * 1024 * 1024)
           .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache)));
+      // dedup: point lookups confirm in-memory Bloom "maybe"s; RocksDB's own filter spares
+      // reading data blocks of SST files that do not hold the key
+      org.rocksdb.BloomFilter dedupFilter = push(handles, new org.rocksdb.BloomFilter(10, false));
+      ColumnFamilyOptions dedupOptions = push(handles, new ColumnFamilyOptions()
+          .setWriteBufferSize(8L * 1024 * 1024)
+          .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(dedupFilter)));
       ColumnFamilyOptions defaultOptions = push(handles, new ColumnFamilyOptions()
           .setWriteBufferSize(4L * 1024 * 1024));
       DBOptions dbOptions = push(handles, new DBOptions()
@@ -159,13 +190,13 @@ public final class EventLog implements LogReader, AutoCloseable {
           new ColumnFamilyDescriptor(bytes("log"), logOptions),
           new ColumnFamilyDescriptor(bytes("meta"), metaOptions)));
       for (String aux : AUX_STORES) {
-        descriptors.add(new ColumnFamilyDescriptor(bytes(aux), metaOptions));
+        descriptors.add(new ColumnFamilyDescriptor(bytes(aux), aux.equals("dedup") ? dedupOptions : metaOptions));
       }
       List<ColumnFamilyHandle> cfs = new ArrayList<>();
       RocksDB db = push(handles, RocksDB.open(dbOptions, dbPath, descriptors, cfs));
       cfs.forEach(h -> handles.push(h));
       return new EventLog(abs, handles, db, cfs.get(1), cfs.get(2), cfs.subList(3, cfs.size()), syncWrite, releaseWrite, settings, vertx,
-          registry);
+          registry, clock);
     } catch (RocksDBException | RuntimeException e) {
       closeAll(handles, dbPath);
       if (e instanceof RocksDBException) {
@@ -206,6 +237,29 @@ public final class EventLog implements LogReader, AutoCloseable {
    */
   public Future<Long> append(byte[] envelope) {
     return writer.append(envelope);
+  }
+
+  /**
+   * Appends one encoded envelope unless it duplicates {@code key} (see
+   * {@link io.edgesync.edge.dedup.DedupIndex}): a key stored within {@code dedup.window}, or
+   * an earlier append of the same group commit. The check and the key's insert run on the
+   * writer thread; the key is written in the same WriteBatch as the event. Never blocks;
+   * call from an event loop. Completes on the calling context once the event (or, for a
+   * duplicate, its original) is durable.
+   *
+   * @param key what to dedup on; null when there is nothing (or dedup is disabled: ignored)
+   * @return {@code (seq, false)} for a stored event; {@code (original seq or -1, true)} for a
+   *     duplicate, which was not stored. Same failures as {@link #append(byte[])}.
+   */
+  public Future<AppendResult> append(byte[] envelope, DedupKey key) {
+    return writer.append(envelope, key);
+  }
+
+  /** The dedup index's state for {@code /status}. Non-blocking. */
+  public DedupStats dedupStats() {
+    DedupIndex d = dedup;
+    return d != null ? d.stats() : new DedupStats(false, settings.dedup().window(), settings.dedup().bucketMs(), 0,
+        0, 0, 0, 0);
   }
 
   /** The seq the next event will get (1 for an empty log). */
@@ -325,6 +379,9 @@ public final class EventLog implements LogReader, AutoCloseable {
     try {
       open = false;
       meters.forEach(registry::remove);
+      if (dedup != null) {
+        dedup.close();
+      }
       closeAll(handles, dbPath);
     } finally {
       lifecycle.writeLock().unlock();

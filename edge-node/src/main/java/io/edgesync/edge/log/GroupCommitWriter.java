@@ -1,5 +1,7 @@
 package io.edgesync.edge.log;
 
+import io.edgesync.edge.dedup.DedupIndex;
+import io.edgesync.edge.dedup.DedupKey;
 import io.edgesync.model.EnvelopeCodec;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -39,6 +41,12 @@ import org.slf4j.LoggerFactory;
  * that asked (one {@code runOnContext} per context per group), and call the
  * {@link #onDurable(Runnable) durable listeners}.
  *
+ * <p>Dedup: when the log has a {@link DedupIndex}, an append carrying a {@link DedupKey} is
+ * checked on this thread against the stored keys of the window and against the earlier
+ * appends of the same group; a duplicate gets no seq, is not stored, and completes with
+ * {@code AppendResult(originalSeq, true)}. A new key is put into the same
+ * {@code WriteBatch} as its event.
+ *
  * <p>Group size adapts to load: the writer takes whatever is queued, up to
  * {@code maxGroupEvents} and {@link #MAX_GROUP_BYTES}, so an idle log commits single
  * events and a loaded one commits thousands per fsync.
@@ -57,13 +65,16 @@ public final class GroupCommitWriter {
   private static final class Pending {
     final byte[] envelope;
     final int classCode;
+    final DedupKey key; // null: nothing to dedup on
     final Context context;
-    final Promise<Long> promise = Promise.promise();
+    final Promise<AppendResult> promise = Promise.promise();
     long seq; // assigned by the writer thread
+    boolean duplicate; // decided by the writer thread
 
-    Pending(byte[] envelope, int classCode, Context context) {
+    Pending(byte[] envelope, int classCode, DedupKey key, Context context) {
       this.envelope = envelope;
       this.classCode = classCode;
+      this.key = key;
       this.context = context;
     }
   }
@@ -73,6 +84,8 @@ public final class GroupCommitWriter {
   private final RocksDB db;
   private final ColumnFamilyHandle logCf;
   private final ColumnFamilyHandle metaCf;
+  private final ColumnFamilyHandle dedupCf;
+  private final DedupIndex dedup; // null when dedup is disabled
   private final WriteOptions syncWrite;
   private final int maxGroupEvents;
   private final int queueCapacity;
@@ -103,14 +116,18 @@ public final class GroupCommitWriter {
   /**
    * @param nextSeq       the next global sequence number (recovered from meta)
    * @param nextClassSeq  the next class sequence number per class code (recovered)
+   * @param dedup         the open dedup index (its keys go to {@code dedupCf}); null = no dedup
    */
   GroupCommitWriter(Vertx vertx, String dbPath, RocksDB db, ColumnFamilyHandle logCf, ColumnFamilyHandle metaCf,
-      WriteOptions syncWrite, LogSettings settings, long nextSeq, long[] nextClassSeq, MeterRegistry registry) {
+      ColumnFamilyHandle dedupCf, DedupIndex dedup, WriteOptions syncWrite, LogSettings settings, long nextSeq,
+      long[] nextClassSeq, MeterRegistry registry) {
     this.vertx = vertx;
     this.dbPath = dbPath;
     this.db = db;
     this.logCf = logCf;
     this.metaCf = metaCf;
+    this.dedupCf = dedupCf;
+    this.dedup = dedup;
     this.syncWrite = syncWrite;
     this.maxGroupEvents = settings.maxGroupEvents();
     this.queueCapacity = settings.queueCapacity();
@@ -163,6 +180,17 @@ public final class GroupCommitWriter {
    *     {@link EventLogException} when the commit fails.
    */
   public Future<Long> append(byte[] envelope) {
+    return append(envelope, null).map(AppendResult::seq);
+  }
+
+  /**
+   * Like {@link #append(byte[])}, deduplicated on {@code key} (null: nothing to dedup on;
+   * ignored when the log has no dedup index).
+   *
+   * @return the stored event's seq, or for a duplicate {@code (original seq or -1, true)}; the
+   *     original is durable in both cases. Same failures as {@link #append(byte[])}.
+   */
+  public Future<AppendResult> append(byte[] envelope, DedupKey key) {
     int classCode;
     try {
       classCode = EnvelopeCodec.priorityOf(envelope).code();
@@ -183,7 +211,8 @@ public final class GroupCommitWriter {
             + queueMaxBytes + " bytes (log.queueMaxBytes)"));
       }
       Context ctx = Vertx.currentContext();
-      Pending p = new Pending(envelope, classCode, ctx != null ? ctx : vertx.getOrCreateContext());
+      Pending p = new Pending(envelope, classCode, dedup == null ? null : key,
+          ctx != null ? ctx : vertx.getOrCreateContext());
       if (!queue.offer(p)) {
         queuedBytes.addAndGet(-envelope.length);
         queueFullTotal.increment();
@@ -256,6 +285,9 @@ public final class GroupCommitWriter {
         if (!accepting && appendsInProgress.get() == 0 && queue.isEmpty()) {
           return;
         }
+        if (dedup != null) {
+          dedup.maintain();
+        }
         continue;
       }
       group.add(first);
@@ -275,25 +307,47 @@ public final class GroupCommitWriter {
     long[] classBefore = nextClassSeq.clone();
     boolean[] touched = new boolean[LogKeys.CLASSES];
     long start = System.nanoTime();
+    int stored = 0;
     try (WriteBatch batch = new WriteBatch()) {
+      if (dedup != null) {
+        dedup.begin();
+      }
       for (Pending p : group) {
+        if (p.key != null) {
+          DedupIndex.Check check = dedup.check(p.key);
+          if (check.duplicate()) {
+            // its original is durable already, or is in this very batch
+            p.duplicate = true;
+            p.seq = check.seq();
+            continue;
+          }
+        }
         int c = p.classCode;
         long seq = nextSeq++;
         long classSeq = nextClassSeq[c]++;
         EnvelopeCodec.patchSequence(p.envelope, seq, classSeq);
         p.seq = seq;
         batch.put(logCf, LogKeys.logKey(c, classSeq), p.envelope);
-        touched[c] = true;
-      }
-      batch.put(metaCf, LogKeys.NEXT_SEQ, LogKeys.longValue(nextSeq));
-      for (int c = 0; c < LogKeys.CLASSES; c++) {
-        if (touched[c]) {
-          batch.put(metaCf, LogKeys.nextClassSeq(c), LogKeys.longValue(nextClassSeq[c]));
+        if (p.key != null) {
+          dedup.stage(p.key, seq, (k, v) -> put(batch, dedupCf, k, v));
         }
+        touched[c] = true;
+        stored++;
       }
-      db.write(syncWrite, batch);
+      if (stored > 0) {
+        batch.put(metaCf, LogKeys.NEXT_SEQ, LogKeys.longValue(nextSeq));
+        for (int c = 0; c < LogKeys.CLASSES; c++) {
+          if (touched[c]) {
+            batch.put(metaCf, LogKeys.nextClassSeq(c), LogKeys.longValue(nextClassSeq[c]));
+          }
+        }
+        db.write(syncWrite, batch);
+      }
     } catch (RocksDBException | RuntimeException e) {
       // nothing of this group is durable: hand its numbers out again
+      if (dedup != null) {
+        dedup.aborted();
+      }
       nextSeq = seqBefore;
       System.arraycopy(classBefore, 0, nextClassSeq, 0, classBefore.length);
       queuedBytes.addAndGet(-bytes);
@@ -304,9 +358,12 @@ public final class GroupCommitWriter {
       complete(group, failure);
       return;
     }
+    if (dedup != null) {
+      dedup.committed();
+    }
     commitTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     groupSize.record(group.size());
-    appendsTotal.increment(group.size());
+    appendsTotal.increment(stored);
     for (int c = 0; c < LogKeys.CLASSES; c++) {
       if (touched[c]) {
         lastClassSeq.set(c, nextClassSeq[c] - 1);
@@ -324,6 +381,14 @@ public final class GroupCommitWriter {
     }
   }
 
+  private void put(WriteBatch batch, ColumnFamilyHandle cf, byte[] key, byte[] value) {
+    try {
+      batch.put(cf, key, value);
+    } catch (RocksDBException e) {
+      throw new EventLogException(dbPath, "dedup put", e);
+    }
+  }
+
   /** Completes the group's futures, one task per context, in append order within each. */
   private static void complete(List<Pending> group, RuntimeException failure) {
     Map<Context, List<Pending>> byContext = new IdentityHashMap<>();
@@ -333,7 +398,7 @@ public final class GroupCommitWriter {
     byContext.forEach((ctx, pendings) -> ctx.runOnContext(v -> {
       for (Pending p : pendings) {
         if (failure == null) {
-          p.promise.complete(p.seq);
+          p.promise.complete(new AppendResult(p.seq, p.duplicate));
         } else {
           p.promise.fail(failure);
         }
