@@ -5,6 +5,7 @@ import io.edgesync.edge.config.EdgeConfig;
 import io.edgesync.edge.forward.BatchForwarder;
 import io.edgesync.edge.log.EventLog;
 import io.edgesync.edge.mqtt.MqttIngest;
+import io.edgesync.edge.rules.LocalRules;
 import io.edgesync.edge.status.NodeStatus;
 import io.edgesync.edge.status.StatusServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -20,9 +21,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One edge node: wires the event log, the MQTT ingest, the status server and the
- * forwarder, and runs their lifecycle. Start order: open the log, start MQTT, start the
- * status server, start the forwarder. Stop order: stop taking MQTT publishes (in-flight
- * ones are acked), stop the forwarder, stop the status server, drain the log writer and
+ * forwarder, and runs their lifecycle. Start order: open the log, load the local rules
+ * (restoring their state), start MQTT, start the status server, start the forwarder. Stop
+ * order: stop taking MQTT publishes (in-flight ones are acked), snapshot the rules' state,
+ * stop the forwarder, stop the status server, drain the log writer and
  * close RocksDB.
  *
  * <p>The {@link Vertx} must have been built with {@code registry} as its metrics factory
@@ -40,6 +42,7 @@ public final class EdgeNode {
   // set while starting, read after start completed
   private volatile EventLog log;
   private volatile MqttIngest mqtt;
+  private volatile LocalRules rules;
   private volatile StatusServer status;
   private volatile BatchForwarder forwarder;
   private Future<Void> started;
@@ -65,14 +68,24 @@ public final class EdgeNode {
         .recover(fail(t -> "data.dir " + config.dataDir() + ": cannot open the event log: " + t.getMessage()))
         .compose(l -> {
           log = l;
-          mqtt = new MqttIngest(vertx, config.mqtt(), l, registry);
+          // alerts go to the local broker's subscribers; mqtt is set before any event is evaluated
+          rules = new LocalRules(vertx, config.rules(), config.nodeId(), l, (t, b) -> mqtt.publishLocal(t, b),
+              registry, clock);
+          return rules.start().recover(fail(t -> "rules.file: " + t.getMessage()));
+        })
+        .compose(v -> {
+          mqtt = new MqttIngest(vertx, config.mqtt(), log, registry, Clock.systemUTC(), rules);
           return mqtt.start().recover(fail(Throwable::getMessage));
         })
         .compose(v -> {
           forwarder = config.forwarder().map(fc -> new BatchForwarder(vertx, fc, log, registry)).orElse(null);
           NodeStatus nodeStatus = new NodeStatus(config.nodeId(), version, clock, log, mqtt, this::forwarderStatus,
               registry);
-          status = new StatusServer(vertx, config.httpHost(), config.httpPort(), registry, this::healthy, nodeStatus);
+          LocalRules r = rules;
+          status = new StatusServer(vertx, config.httpHost(), config.httpPort(), registry, this::healthy,
+              () -> nodeStatus.get().put("rules", r.status()))
+              .route("/admin/deadletters", r.deadLetters()::handleList)
+              .route("/admin/deadletters/redrive", r.deadLetters()::handleRedrive);
           return status.start().recover(fail(Throwable::getMessage));
         })
         .compose(v -> forwarder == null ? Future.<Void>succeededFuture()
@@ -95,6 +108,7 @@ public final class EdgeNode {
     }
     LOG.info("[node-id: {}] stopping", config.nodeId());
     stopped = step(mqtt == null ? null : mqtt::stop, "MQTT")
+        .transform(ar -> step(rules == null ? null : rules::stop, "rules (last state snapshot)"))
         .transform(ar -> step(forwarder == null ? null : forwarder::stop, "forwarder"))
         .transform(ar -> step(status == null ? null : status::stop, "status server"))
         .transform(ar -> step(log == null ? null : () -> vertx.executeBlocking(() -> {
@@ -151,6 +165,11 @@ public final class EdgeNode {
   /** The event log; null before start. */
   public EventLog log() {
     return log;
+  }
+
+  /** The local rules; null before start. */
+  public LocalRules rules() {
+    return rules;
   }
 
   /** The MQTT ingest; null before start. */

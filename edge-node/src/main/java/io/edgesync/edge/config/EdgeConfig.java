@@ -5,10 +5,13 @@ import static io.edgesync.edge.config.EdgeKeys.*;
 import io.edgesync.config.ConfigException;
 import io.edgesync.config.HostPort;
 import io.edgesync.config.Settings;
+import io.edgesync.edge.dedup.DedupSettings;
 import io.edgesync.edge.forward.ForwarderConfig;
 import io.edgesync.edge.log.LogSettings;
 import io.edgesync.edge.mqtt.IngestSettings;
 import io.edgesync.edge.mqtt.TopicFilter;
+import io.edgesync.edge.rules.RulesConfig;
+import io.edgesync.edge.rules.RulesFileException;
 import io.edgesync.wire.Compression;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,6 +39,7 @@ import java.util.regex.Pattern;
  * @param tlsCa            fleet CA certificate, or null
  * @param log              bounds of the event log's write path
  * @param forwarderConfig  forwarder settings, null when {@code cloudEndpoints} is empty
+ * @param rules            local rules files and intervals ({@code rules.*})
  */
 public record EdgeConfig(
     String nodeId,
@@ -49,7 +53,8 @@ public record EdgeConfig(
     Path tlsKey,
     Path tlsCa,
     LogSettings log,
-    ForwarderConfig forwarderConfig) {
+    ForwarderConfig forwarderConfig,
+    RulesConfig rules) {
 
   private static final Pattern NODE_ID_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final int MAX_PAYLOAD_LIMIT = 256 * 1024 * 1024 - 1; // MQTT remaining-length limit
@@ -59,6 +64,7 @@ public record EdgeConfig(
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(mqtt, "mqtt");
     Objects.requireNonNull(log, "log");
+    Objects.requireNonNull(rules, "rules");
     cloudEndpoints = List.copyOf(cloudEndpoints);
   }
 
@@ -126,6 +132,9 @@ public record EdgeConfig(
     int queueCapacity = s.integer(LOG_QUEUE_CAPACITY, DEFAULT_LOG_QUEUE_CAPACITY, 1, 10_000_000);
     long queueMaxBytes = s.longValue(LOG_QUEUE_MAX_BYTES, DEFAULT_LOG_QUEUE_MAX_BYTES, 1, 1L << 40);
     int maxGroup = s.integer(LOG_MAX_GROUP_EVENTS, DEFAULT_LOG_MAX_GROUP_EVENTS, 1, 1_000_000);
+    DedupSettings dedup = new DedupSettings(s.bool(DEDUP_ENABLED, DEFAULT_DEDUP_ENABLED),
+        s.duration(DEDUP_WINDOW, DEFAULT_DEDUP_WINDOW, Duration.ofSeconds(1), Duration.ofDays(7)),
+        s.integer(DEDUP_MAX_KEYS_PER_BUCKET, DEFAULT_DEDUP_MAX_KEYS_PER_BUCKET, 1_000, 50_000_000));
 
     int maxBatchEvents = s.integer(FORWARD_MAX_BATCH_EVENTS, DEFAULT_FORWARD_MAX_BATCH_EVENTS, 1, 1_000_000);
     int maxBatchBytes = s.integer(FORWARD_MAX_BATCH_BYTES, DEFAULT_FORWARD_MAX_BATCH_BYTES, 1, 256 * 1024 * 1024);
@@ -146,7 +155,17 @@ public record EdgeConfig(
     }
     long timeoutMs = s.longValue(FORWARD_REQUEST_TIMEOUT_MS, DEFAULT_FORWARD_REQUEST_TIMEOUT_MS, 100, 3_600_000);
 
+    Path rulesFile = optionalFile(s, RULES_FILE);
+    Path rulesShadow = optionalFile(s, RULES_SHADOW_FILE);
+    long rulesReload = s.longValue(RULES_RELOAD_INTERVAL_MS, DEFAULT_RULES_RELOAD_INTERVAL_MS, 10, 3_600_000);
+    long rulesSnapshot = s.longValue(RULES_SNAPSHOT_INTERVAL_MS, DEFAULT_RULES_SNAPSHOT_INTERVAL_MS, 100, 86_400_000);
+
     s.requireAllKnown();
+
+    RulesConfig rules = new RulesConfig(rulesFile, rulesShadow, rulesReload, rulesSnapshot);
+    // parsed and compiled now: a bad rules file fails the start like any config error
+    checkRules(s, RULES_FILE, rulesFile);
+    checkRules(s, RULES_SHADOW_FILE, rulesShadow);
 
     requireDistinctPorts(s, mqttPort, tlsPort, httpPort);
 
@@ -157,7 +176,15 @@ public record EdgeConfig(
     IngestSettings mqtt = new IngestSettings(mqttHost, mqttPort, tlsPort, maxPayload, eventLoops, dedupClients,
         tlsPort > 0 ? tlsCert : null, tlsPort > 0 ? tlsKey : null, critical, bulk);
     return new EdgeConfig(nodeId, group, dataDir, mqtt, httpHost, httpPort, endpoints, tlsCert, tlsKey, tlsCa,
-        new LogSettings(queueCapacity, queueMaxBytes, maxGroup), forwarder);
+        new LogSettings(queueCapacity, queueMaxBytes, maxGroup, dedup), forwarder, rules);
+  }
+
+  private static void checkRules(Settings s, String key, Path file) {
+    try {
+      RulesConfig.check(file);
+    } catch (RulesFileException e) {
+      throw s.fail(key, "is invalid: " + e.getMessage());
+    }
   }
 
   private static Path optionalFile(Settings s, String key) {

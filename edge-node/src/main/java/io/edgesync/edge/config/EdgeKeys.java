@@ -32,6 +32,13 @@ public final class EdgeKeys {
   public static final String LOG_QUEUE_CAPACITY = "log.queueCapacity";
   public static final String LOG_QUEUE_MAX_BYTES = "log.queueMaxBytes";
   public static final String LOG_MAX_GROUP_EVENTS = "log.maxGroupEvents";
+  public static final String DEDUP_ENABLED = "dedup.enabled";
+  public static final String DEDUP_WINDOW = "dedup.window";
+  public static final String DEDUP_MAX_KEYS_PER_BUCKET = "dedup.maxKeysPerBucket";
+  public static final String RULES_FILE = "rules.file";
+  public static final String RULES_SHADOW_FILE = "rules.shadowFile";
+  public static final String RULES_RELOAD_INTERVAL_MS = "rules.reloadIntervalMs";
+  public static final String RULES_SNAPSHOT_INTERVAL_MS = "rules.snapshotIntervalMs";
   public static final String FORWARD_MAX_BATCH_EVENTS = "forward.maxBatchEvents";
   public static final String FORWARD_MAX_BATCH_BYTES = "forward.maxBatchBytes";
   public static final String FORWARD_LINGER_MS = "forward.lingerMs";
@@ -53,6 +60,11 @@ public final class EdgeKeys {
   static final int DEFAULT_LOG_QUEUE_CAPACITY = 65_536;
   static final long DEFAULT_LOG_QUEUE_MAX_BYTES = 64L * 1024 * 1024;
   static final int DEFAULT_LOG_MAX_GROUP_EVENTS = 4096;
+  static final boolean DEFAULT_DEDUP_ENABLED = true;
+  static final java.time.Duration DEFAULT_DEDUP_WINDOW = java.time.Duration.ofMinutes(10);
+  static final int DEFAULT_DEDUP_MAX_KEYS_PER_BUCKET = 500_000;
+  static final long DEFAULT_RULES_RELOAD_INTERVAL_MS = 2_000;
+  static final long DEFAULT_RULES_SNAPSHOT_INTERVAL_MS = 10_000;
   static final int DEFAULT_FORWARD_MAX_BATCH_EVENTS = 2000;
   static final int DEFAULT_FORWARD_MAX_BATCH_BYTES = 1024 * 1024;
   static final int DEFAULT_FORWARD_LINGER_MS = 20;
@@ -94,6 +106,18 @@ public final class EdgeKeys {
       new Key(LOG_QUEUE_MAX_BYTES, String.valueOf(DEFAULT_LOG_QUEUE_MAX_BYTES),
           "envelope bytes waiting for the log writer; beyond it appends fail fast (log full)"),
       new Key(LOG_MAX_GROUP_EVENTS, String.valueOf(DEFAULT_LOG_MAX_GROUP_EVENTS), "most events per group commit (one fsync)"),
+      new Key(DEDUP_ENABLED, String.valueOf(DEFAULT_DEDUP_ENABLED),
+          "drop a second event with the same (source, payload id), and DUP redeliveries across restarts, within dedup.window"),
+      new Key(DEDUP_WINDOW, "10m", "how long a stored (source, id) / (client, packet id) catches duplicates (1s..7d)"),
+      new Key(DEDUP_MAX_KEYS_PER_BUCKET, String.valueOf(DEFAULT_DEDUP_MAX_KEYS_PER_BUCKET),
+          "keys per time bucket (window/10) the Bloom filters are sized for (~1.2 bytes each); above it more RocksDB lookups"),
+      new Key(RULES_FILE, "", "local rules and schemas (YAML, docs/RULES.md); relative to the config file's folder; "
+          + "none = no rules; an invalid file stops the start (exit 2)"),
+      new Key(RULES_SHADOW_FILE, "", "rules evaluated in shadow on the same traffic: fires counted, actions not executed"),
+      new Key(RULES_RELOAD_INTERVAL_MS, String.valueOf(DEFAULT_RULES_RELOAD_INTERVAL_MS),
+          "how often the rules files are checked for changes (mtime, size)"),
+      new Key(RULES_SNAPSHOT_INTERVAL_MS, String.valueOf(DEFAULT_RULES_SNAPSHOT_INTERVAL_MS),
+          "how often rule window/cooldown state is snapshotted to RocksDB (also at shutdown)"),
       new Key(FORWARD_MAX_BATCH_EVENTS, String.valueOf(DEFAULT_FORWARD_MAX_BATCH_EVENTS), "most events per batch"),
       new Key(FORWARD_MAX_BATCH_BYTES, String.valueOf(DEFAULT_FORWARD_MAX_BATCH_BYTES), "about this many envelope bytes per batch"),
       new Key(FORWARD_LINGER_MS, String.valueOf(DEFAULT_FORWARD_LINGER_MS), "wait this long for a batch to fill"),

@@ -1,5 +1,6 @@
 package io.edgesync.edge.mqtt;
 
+import io.edgesync.edge.log.AppendResult;
 import io.edgesync.edge.log.EventLog;
 import io.edgesync.edge.log.LogClosedException;
 import io.edgesync.edge.log.LogFullException;
@@ -52,8 +53,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Per PUBLISH: source = client id; priority from {@code streams.*}; a payload that looks
  * like a JSON object is scanned for a top-level string {@code id} and number {@code ts}
- * ({@link PayloadFields}), anything else is stored as opaque bytes. DUP redeliveries of a
- * stored packet id are acknowledged again without storing ({@link PacketIdDedup}).
+ * ({@link PayloadFields}), anything else is stored as opaque bytes. A repeated (source, id)
+ * and DUP redeliveries are acknowledged again without storing: in-flight ones by
+ * {@link PacketIdDedup}, stored ones by the log's dedup index ({@link PacketIdDedup#logKey}).
  *
  * <p>Bounds and policies (docs/ARCHITECTURE-edge.md): a payload above
  * {@code mqtt.maxPayloadBytes} or a malformed packet closes that connection (one log line,
@@ -84,6 +86,7 @@ public final class MqttIngest {
   private final Clock clock;
   private final StreamClassifier classifier;
   private final PacketIdDedup dedup;
+  private final IngestHook hook;
   private final SubscriptionRegistry subscriptions = new SubscriptionRegistry();
   private final RateLimitedLog flowWarnings = new RateLimitedLog(LOG, 10, TimeUnit.SECONDS, System::nanoTime);
 
@@ -107,13 +110,21 @@ public final class MqttIngest {
   }
 
   public MqttIngest(Vertx vertx, IngestSettings settings, EventLog log, MeterRegistry registry, Clock clock) {
+    this(vertx, settings, log, registry, clock, IngestHook.NONE);
+  }
+
+  /** @param hook local rules and validation, asked per PUBLISH before the append ({@link IngestHook#NONE}: none) */
+  public MqttIngest(Vertx vertx, IngestSettings settings, EventLog log, MeterRegistry registry, Clock clock,
+      IngestHook hook) {
     this.vertx = vertx;
+    this.hook = hook;
     this.settings = settings;
     this.log = log;
     this.registry = registry;
     this.clock = clock;
     this.classifier = new StreamClassifier(settings.critical(), settings.bulk());
-    this.dedup = new PacketIdDedup(settings.dedupClients(), registry);
+    // with the log's dedup index on, it answers for stored packet ids (crash-safe, fingerprinted)
+    this.dedup = new PacketIdDedup(settings.dedupClients(), !log.dedupStats().enabled(), registry);
     for (Priority p : Priority.values()) {
       eventsIn.put(p, Counter.builder("edge.events.in").description("events accepted into the log")
           .tag("class", p.label()).register(registry));
@@ -456,15 +467,28 @@ public final class MqttIngest {
     }
     long now = clock.millis();
     byte[] envelope;
+    IngestHook.Outcome outcome;
     try {
-      envelope = EnvelopeCodec.encode(new Event(0, 0, priority, c.clientId, topic, fields.id(),
+      // local rules and validation: drop, re-class, dead-letter, alert after the append
+      outcome = hook.onEvent(new Event(0, 0, priority, c.clientId, topic, fields.id(),
           fields.ts() != null ? fields.ts() : now, now, payload));
+      envelope = outcome.envelope();
     } catch (IllegalArgumentException e) {
       reject(c, "bad_event", e.getMessage());
       return;
     }
+    if (outcome.dropped()) {
+      if (qos > 0) {
+        acknowledge(c, qos, packetId, received); // dropped by a rule: acknowledged, not stored
+      }
+      return;
+    }
     appendsInFlight.incrementAndGet();
-    Future<Long> stored = log.append(envelope);
+    // duplicates (same source+id, or a DUP redelivery the memory above no longer knows) are
+    // recognised by the log writer, acknowledged and not stored
+    Future<AppendResult> appended = outcome.afterAppend().apply(log.append(envelope, !outcome.dedup() ? null
+        : PacketIdDedup.logKey(c.clientId, qos, packetId, msg.isDup(), topic, fields.id(), payload)));
+    Future<Long> stored = appended.map(AppendResult::seq);
     if (qos > 0) {
       dedup.pending(c.clientId, packetId, stored);
     }
@@ -472,10 +496,13 @@ public final class MqttIngest {
     stored.onComplete(ar -> {
       appendsInFlight.decrementAndGet();
       if (qos > 0) {
-        dedup.finished(c.clientId, packetId, stored, ar.succeeded());
+        dedup.finished(c.clientId, packetId, stored, ar.succeeded(),
+            msg.isDup() && ar.succeeded() && appended.result().duplicate());
       }
       if (ar.succeeded()) {
-        eventsIn.get(priority).increment();
+        if (!appended.result().duplicate()) {
+          eventsIn.get(outcome.priority()).increment();
+        }
         if (qos > 0) {
           acknowledge(c, qos, packetId, received);
         }

@@ -24,6 +24,8 @@ import java.util.stream.Collectors;
  *  "mqtt":{"port":1883,"tlsPort":0,"connections":2,"pausedConnections":0,"subscriptions":0},
  *  "log":{"open":true,"path":"...","nextSeq":1001,"queueDepth":0,
  *         "classes":{"normal":{"lastClassSeq":1000,"releasedClassSeq":900,"backlog":100},...}},
+ *  "dedup":{"enabled":true,"windowMs":600000,"bucketMs":60000,"buckets":11,"keys":5000,
+ *           "bloomBytes":6600000,"hits":{"id":3,"dup":1}},
  *  "forwarder":{...},"counters":{"edge.events.in{class=normal}":1000,...}}
  * </pre>
  */
@@ -79,8 +81,21 @@ public final class NodeStatus implements Supplier<JsonObject> {
             .put("nextSeq", log.nextSeq())
             .put("queueDepth", log.queueDepth())
             .put("classes", classes))
+        .put("dedup", dedup())
         .put("forwarder", forwarder.get())
         .put("counters", counters());
+  }
+
+  private JsonObject dedup() {
+    io.edgesync.edge.dedup.DedupStats d = log.dedupStats();
+    return new JsonObject()
+        .put("enabled", d.enabled())
+        .put("windowMs", d.window().toMillis())
+        .put("bucketMs", d.bucketMs())
+        .put("buckets", d.buckets())
+        .put("keys", d.keys())
+        .put("bloomBytes", d.bloomBytes())
+        .put("hits", new JsonObject().put("id", d.idHits()).put("dup", d.dupHits()));
   }
 
   private JsonObject counters() {

@@ -34,6 +34,8 @@ public final class StatusServer {
   private final PrometheusMeterRegistry registry;
   private final BooleanSupplier healthy;
   private final Supplier<JsonObject> status;
+  private final java.util.Map<String, io.vertx.core.Handler<HttpServerRequest>> routes =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private HttpServer server;
   private Future<Void> stopped;
 
@@ -65,6 +67,16 @@ public final class StatusServer {
             "cannot listen on http.port " + port + " (" + host + "): " + t.getMessage(), t)));
   }
 
+  /**
+   * Serves {@code path} (any method) with {@code handler}, on the event loop; the handler
+   * must not block and answers itself (e.g. the rules' {@code /admin/deadletters}). Call
+   * before {@link #start()}.
+   */
+  public StatusServer route(String path, io.vertx.core.Handler<HttpServerRequest> handler) {
+    routes.put(path, handler);
+    return this;
+  }
+
   /** The bound port (the ephemeral one when configured 0). */
   public int actualPort() {
     return server == null ? 0 : server.actualPort();
@@ -79,6 +91,11 @@ public final class StatusServer {
   }
 
   private void handle(HttpServerRequest req) {
+    io.vertx.core.Handler<HttpServerRequest> route = routes.get(req.path());
+    if (route != null) {
+      route.handle(req);
+      return;
+    }
     if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
       req.response().setStatusCode(405).putHeader("Allow", "GET").end();
       return;
