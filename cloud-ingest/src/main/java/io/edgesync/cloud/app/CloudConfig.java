@@ -1,0 +1,168 @@
+package io.edgesync.cloud.app;
+
+import io.edgesync.cloud.kafka.EmbeddedKafka;
+import io.edgesync.cloud.kafka.WriterOptions;
+import io.edgesync.config.ConfigException;
+import io.edgesync.config.Settings;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The validated settings of one cloud-ingest process (cloud.yaml plus {@code --set}). Built once
+ * at start-up by {@link #from(Settings)}; every default lives in {@link #KEYS}.
+ *
+ * @param ingestHost            bind address of the mTLS ingest endpoint
+ * @param ingestPort            port of the ingest endpoint (0 = pick a free one)
+ * @param maxBatchBytes         largest accepted frame, and largest inflated body, in bytes
+ * @param maxInflightBytes      frame bytes held in memory across all requests before 503
+ * @param queueCapacity         batches waiting for the Kafka writer before 503
+ * @param gapWaitMs             how long a batch above watermark + 1 waits for its predecessor
+ * @param maxParkedBatches      batches waiting for a predecessor, over all nodes, before 409
+ * @param httpHost              bind address of the plain HTTP dashboard / health / metrics
+ * @param httpPort              port of the dashboard (0 = pick a free one)
+ * @param dataDir               data folder (the embedded broker keeps its logs in {@code kafka/})
+ * @param kafkaBootstrap        bootstrap servers; empty means start the embedded broker
+ * @param embeddedPort          embedded broker listener (0 = pick a free one)
+ * @param embeddedControllerPort embedded KRaft controller listener (0 = pick a free one)
+ * @param partitions            partitions of edge.events / edge.alerts / edge.deadletter
+ * @param replicationFactor     replication factor of every topic this service creates
+ * @param transactionalId       the writer's transactional.id (fences an older instance)
+ * @param maxTxnBatches         batches committed together in one Kafka transaction
+ * @param kafkaTimeoutMs        bound of every blocking Kafka call (max.block.ms, delivery timeout)
+ * @param kafkaRetryInitialMs   first back-off while the producer cannot be re-created
+ * @param kafkaRetryMaxMs       back-off cap while the producer cannot be re-created
+ * @param tlsCert               server certificate chain, PEM
+ * @param tlsKey                server private key, PKCS#8 PEM
+ * @param tlsCa                 fleet CA certificate(s), PEM; node certificates must chain to it
+ * @param tlsCrl                CRL file, PEM, or null; reloaded when its mtime changes
+ * @param crlPollMs             how often the CRL file's mtime is checked
+ */
+public record CloudConfig(
+    String ingestHost,
+    int ingestPort,
+    int maxBatchBytes,
+    long maxInflightBytes,
+    int queueCapacity,
+    long gapWaitMs,
+    int maxParkedBatches,
+    String httpHost,
+    int httpPort,
+    Path dataDir,
+    String kafkaBootstrap,
+    int embeddedPort,
+    int embeddedControllerPort,
+    int partitions,
+    short replicationFactor,
+    String transactionalId,
+    int maxTxnBatches,
+    long kafkaTimeoutMs,
+    long kafkaRetryInitialMs,
+    long kafkaRetryMaxMs,
+    Path tlsCert,
+    Path tlsKey,
+    Path tlsCa,
+    Path tlsCrl,
+    long crlPollMs) {
+
+  /** One documented key: name, default as written in YAML, meaning. Drives {@code --help}. */
+  public record Key(String name, String defaultValue, String meaning) {}
+
+  /** Every key cloud-ingest reads, in --help order. */
+  public static final List<Key> KEYS = List.of(
+      new Key("ingest.host", "0.0.0.0", "bind address of the HTTPS/HTTP2 mTLS ingest endpoint"),
+      new Key("ingest.port", "9443", "ingest endpoint port (0 = any free port)"),
+      new Key("ingest.maxBatchBytes", "16MiB", "largest accepted batch frame (413 above), also the inflated-body limit"),
+      new Key("ingest.maxInflightBytes", "256MiB", "frame bytes held in memory over all requests; above: 503"),
+      new Key("ingest.queueCapacity", "256", "batches waiting for the Kafka writer; when full: 503 'ingest queue full'"),
+      new Key("ingest.gapWaitMs", "2000", "how long a batch starting above watermark+1 waits for its predecessor before 409"),
+      new Key("ingest.maxParkedBatches", "64", "batches waiting for a predecessor, over all nodes; beyond: immediate 409"),
+      new Key("http.host", "0.0.0.0", "bind address of the plain HTTP dashboard, /health, /metrics, /api"),
+      new Key("http.port", "8080", "dashboard port (0 = any free port)"),
+      new Key("data.dir", "data", "data folder, relative to the config file; the embedded broker uses {data.dir}/kafka"),
+      new Key("kafka.bootstrap", "", "Kafka bootstrap servers (comma-separated); empty = start the embedded broker"),
+      new Key("kafka.embeddedPort", "9092", "embedded broker listener on localhost (0 = any free port)"),
+      new Key("kafka.embeddedControllerPort", "9093", "embedded KRaft controller listener on localhost (0 = any free port)"),
+      new Key("kafka.partitions", "3", "partitions of edge.events, edge.alerts, edge.deadletter when created"),
+      new Key("kafka.replicationFactor", "1", "replication factor of the topics this service creates"),
+      new Key("kafka.transactionalId", "edgesync-ingest-1", "transactional.id of the exactly-once writer"),
+      new Key("kafka.maxTxnBatches", "64", "batches committed together in one Kafka transaction (group commit)"),
+      new Key("kafka.timeoutMs", "15000", "bound of blocking Kafka calls (max.block.ms, delivery.timeout.ms)"),
+      new Key("kafka.retryInitialMs", "200", "first back-off when the producer must be re-created"),
+      new Key("kafka.retryMaxMs", "10000", "back-off cap when the producer must be re-created"),
+      new Key("tls.cert", "(required)", "server certificate chain, PEM"),
+      new Key("tls.key", "(required)", "server private key, PKCS#8 PEM"),
+      new Key("tls.ca", "(required)", "fleet CA certificate, PEM; client certificates must chain to it"),
+      new Key("tls.crl", "", "optional CRL, PEM; revoked node certificates are refused at the next handshake"),
+      new Key("tls.crlPollMs", "5000", "how often the CRL file's modification time is checked"));
+
+  public CloudConfig {
+    Objects.requireNonNull(ingestHost, "ingestHost");
+    Objects.requireNonNull(httpHost, "httpHost");
+    Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(kafkaBootstrap, "kafkaBootstrap");
+    Objects.requireNonNull(transactionalId, "transactionalId");
+    Objects.requireNonNull(tlsCert, "tlsCert");
+    Objects.requireNonNull(tlsKey, "tlsKey");
+    Objects.requireNonNull(tlsCa, "tlsCa");
+  }
+
+  /**
+   * Reads and validates every key, then refuses unknown keys.
+   *
+   * @throws ConfigException with one line naming the bad key
+   */
+  public static CloudConfig from(Settings s) {
+    int mib = 1024 * 1024;
+    CloudConfig c = new CloudConfig(
+        s.string("ingest.host", "0.0.0.0"),
+        s.port("ingest.port", 9443),
+        s.integer("ingest.maxBatchBytes", 16 * mib, 1024, 1024 * mib),
+        s.longValue("ingest.maxInflightBytes", 256L * mib, 1024, Long.MAX_VALUE / 2),
+        s.integer("ingest.queueCapacity", 256, 1, 1 << 20),
+        s.longValue("ingest.gapWaitMs", 2000, 0, 60_000),
+        s.integer("ingest.maxParkedBatches", 64, 0, 1 << 16),
+        s.string("http.host", "0.0.0.0"),
+        s.port("http.port", 8080),
+        s.path("data.dir", "data"),
+        String.join(",", s.list("kafka.bootstrap", List.of())),
+        s.port("kafka.embeddedPort", 9092),
+        s.port("kafka.embeddedControllerPort", 9093),
+        s.integer("kafka.partitions", 3, 1, 10_000),
+        (short) s.integer("kafka.replicationFactor", 1, 1, Short.MAX_VALUE),
+        s.string("kafka.transactionalId", "edgesync-ingest-1"),
+        s.integer("kafka.maxTxnBatches", 64, 1, 10_000),
+        s.longValue("kafka.timeoutMs", 15_000, 1000, 600_000),
+        s.longValue("kafka.retryInitialMs", 200, 1, 600_000),
+        s.longValue("kafka.retryMaxMs", 10_000, 1, 600_000),
+        s.existingFile("tls.cert", null),
+        s.existingFile("tls.key", null),
+        s.existingFile("tls.ca", null),
+        s.path("tls.crl", null) == null ? null : s.existingFile("tls.crl", null),
+        s.longValue("tls.crlPollMs", 5000, 100, 3_600_000));
+    if (c.transactionalId.isBlank()) {
+      throw s.fail("kafka.transactionalId", "must not be blank");
+    }
+    if (c.kafkaRetryMaxMs < c.kafkaRetryInitialMs) {
+      throw s.fail("kafka.retryMaxMs", "must be >= kafka.retryInitialMs (got " + c.kafkaRetryMaxMs + ")");
+    }
+    s.requireAllKnown();
+    return c;
+  }
+
+  /** True when no bootstrap servers are configured and the embedded broker must run. */
+  public boolean embeddedKafka() {
+    return kafkaBootstrap.isEmpty();
+  }
+
+  /** The embedded broker's settings, under {@code {data.dir}/kafka}. */
+  public EmbeddedKafka.Options embeddedKafkaOptions() {
+    return new EmbeddedKafka.Options(dataDir.resolve("kafka"), embeddedPort, embeddedControllerPort);
+  }
+
+  /** The Kafka writer's settings for the given bootstrap servers. */
+  public WriterOptions writerOptions(String bootstrap) {
+    return new WriterOptions(bootstrap, transactionalId, queueCapacity, maxTxnBatches, gapWaitMs,
+        maxParkedBatches, kafkaTimeoutMs, kafkaRetryInitialMs, kafkaRetryMaxMs);
+  }
+}

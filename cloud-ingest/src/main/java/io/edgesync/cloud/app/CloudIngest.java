@@ -1,0 +1,196 @@
+package io.edgesync.cloud.app;
+
+import io.edgesync.cloud.dashboard.DashboardServer;
+import io.edgesync.cloud.ingest.IngestOptions;
+import io.edgesync.cloud.ingest.IngestServer;
+import io.edgesync.cloud.ingest.NodeActivity;
+import io.edgesync.cloud.kafka.EmbeddedKafka;
+import io.edgesync.cloud.kafka.KafkaEventWriter;
+import io.edgesync.cloud.kafka.NodeWatermarks;
+import io.edgesync.cloud.kafka.TopicSetup;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires one cloud-ingest instance: Vert.x with Micrometer metrics, the embedded broker (only when
+ * {@code kafka.bootstrap} is empty), topics, the exactly-once Kafka writer, the mTLS ingest
+ * endpoint and the dashboard. {@link #stop()} releases them in reverse order. This is the only
+ * class that knows every component.
+ *
+ * <p>Not thread-safe: call start and stop from one thread (the main thread or a shutdown hook).
+ */
+public final class CloudIngest {
+  private static final Logger LOG = LoggerFactory.getLogger(CloudIngest.class);
+  private static final long SHUTDOWN_GRACE_MS = 5000;
+  private static final long STOP_TIMEOUT_S = 20;
+
+  private final CloudConfig config;
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final NodeActivity activity = new NodeActivity();
+  private Vertx vertx;
+  private EmbeddedKafka embedded;
+  private KafkaEventWriter writer;
+  private IngestServer ingest;
+  private DashboardServer dashboard;
+  private JvmGcMetrics gcMetrics;
+  private String bootstrap;
+  private boolean stopped;
+
+  public CloudIngest(CloudConfig config) {
+    this.config = config;
+  }
+
+  /**
+   * Starts every component in order; on failure, stops what was started and fails.
+   *
+   * @return completes once the ingest endpoint and the dashboard listen
+   */
+  public Future<Void> start() {
+    long t0 = System.nanoTime();
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    gcMetrics = new JvmGcMetrics();
+    gcMetrics.bindTo(registry);
+    vertx = Vertx.builder()
+        // LOCAL: the ingest endpoint and the dashboard get separate server meters
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+            .addLabels(Label.LOCAL)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+    Future<Void> kafka = config.embeddedKafka()
+        ? vertx.executeBlocking(() -> {
+          embedded = new EmbeddedKafka(config.embeddedKafkaOptions());
+          embedded.start();
+          bootstrap = embedded.bootstrap();
+          return null;
+        })
+        : Future.succeededFuture().map(v -> {
+          bootstrap = config.kafkaBootstrap();
+          return null;
+        });
+    Future<Void> started = kafka
+        .compose(v -> vertx.executeBlocking(() -> {
+          TopicSetup.ensureTopics(bootstrap, config.partitions(), config.replicationFactor(),
+              config.kafkaTimeoutMs());
+          return null;
+        }))
+        .compose(v -> {
+          writer = new KafkaEventWriter(vertx, config.writerOptions(bootstrap), registry);
+          return writer.start();
+        })
+        .compose(v -> {
+          ingest = new IngestServer(vertx, new IngestOptions(config.ingestHost(), config.ingestPort(),
+              config.maxBatchBytes(), config.maxInflightBytes(), config.tlsCert(), config.tlsKey(), config.tlsCa(),
+              config.tlsCrl(), config.crlPollMs()), writer, activity, registry);
+          return ingest.start().recover(e -> Future.failedFuture(new IllegalStateException(
+              "ingest endpoint " + config.ingestHost() + ":" + config.ingestPort() + ": " + e.getMessage(), e)));
+        })
+        .compose(v -> {
+          dashboard = new DashboardServer(vertx, config.httpHost(), config.httpPort(), registry, writer, activity,
+              kafkaDescription());
+          return dashboard.start().recover(e -> Future.failedFuture(new IllegalStateException(
+              "dashboard " + config.httpHost() + ":" + config.httpPort() + ": " + e.getMessage(), e)));
+        })
+        .onSuccess(v -> LOG.info("started in {} ms", (System.nanoTime() - t0) / 1_000_000));
+    // not bound to a Vert.x context: on failure, stop() closes Vert.x itself
+    Promise<Void> result = Promise.promise();
+    started.onComplete(ar -> {
+      if (ar.succeeded()) {
+        result.complete();
+      } else {
+        stop().onComplete(ignored -> result.fail(ar.cause()));
+      }
+    });
+    return result.future();
+  }
+
+  /** One line per endpoint; printed by {@link CloudMain} once started. */
+  public String readyLine() {
+    return "cloud-ingest ready: ingest https://" + config.ingestHost() + ":" + ingestPort() + " (h2, mTLS), http http://"
+        + config.httpHost() + ":" + httpPort() + ", kafka " + kafkaDescription();
+  }
+
+  private String kafkaDescription() {
+    return bootstrap + (config.embeddedKafka() ? " (embedded)" : " (external)");
+  }
+
+  /** The bound ingest port (useful with port 0). */
+  public int ingestPort() {
+    return ingest.actualPort();
+  }
+
+  /** The bound dashboard port. */
+  public int httpPort() {
+    return dashboard.actualPort();
+  }
+
+  /** The bootstrap servers in use (the embedded broker's when embedded). */
+  public String kafkaBootstrap() {
+    return bootstrap;
+  }
+
+  public NodeWatermarks watermarks() {
+    return writer.watermarks();
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /**
+   * Stops in reverse order: dashboard, ingest endpoint (in-flight requests finish), Kafka writer
+   * (its last transaction completes), embedded broker, Vert.x. Idempotent; never fails.
+   */
+  public Future<Void> stop() {
+    if (stopped || vertx == null) {
+      return Future.succeededFuture();
+    }
+    stopped = true;
+    long t0 = System.nanoTime();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    Future.<Void>succeededFuture()
+        .eventually(() -> dashboard == null ? Future.succeededFuture() : dashboard.stop())
+        .eventually(() -> ingest == null ? Future.succeededFuture() : ingest.stop(SHUTDOWN_GRACE_MS))
+        .eventually(() -> writer == null ? Future.succeededFuture() : writer.stop())
+        .eventually(() -> embedded == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+          embedded.close();
+          return null;
+        }))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            LOG.warn("stop: {}", ar.cause().toString());
+          }
+          // Vert.x is closed from a plain thread: a continuation scheduled on one of the event
+          // loops being closed would be rejected and the caller would wait forever
+          Thread closer = new Thread(() -> {
+            try {
+              vertx.close().toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_S, TimeUnit.SECONDS);
+            } catch (Exception e) {
+              LOG.warn("closing Vert.x: {}", e.toString());
+            }
+            gcMetrics.close();
+            registry.close();
+            LOG.info("stopped in {} ms", (System.nanoTime() - t0) / 1_000_000);
+            done.complete(null);
+          }, "cloud-ingest-close");
+          closer.start();
+        });
+    return Future.fromCompletionStage(done);
+  }
+}

@@ -1,0 +1,436 @@
+package io.edgesync.cloud.ingest;
+
+import io.edgesync.cloud.ingest.IngestMetrics.Result;
+import io.edgesync.cloud.kafka.KafkaEventWriter;
+import io.edgesync.cloud.kafka.PreparedBatch;
+import io.edgesync.cloud.kafka.WriteOutcome;
+import io.edgesync.model.Priority;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.FileProps;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.Http2Settings;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.OpenSSLEngineOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.ServerSSLOptions;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The edge-facing endpoint: HTTPS with HTTP/2 (ALPN h2, HTTP/1.1 also accepted), mutual TLS with
+ * the OpenSSL engine, TLS 1.2+. The node's identity is the CN of its client certificate.
+ *
+ * <ul>
+ *   <li>{@code POST /v1/batches}: a batch frame (docs/PROTOCOL.md). The reply is sent only after
+ *       the {@link KafkaEventWriter} committed the batch's transaction, or found it duplicate.</li>
+ *   <li>{@code GET /v1/watermarks}: this node's committed class watermarks.</li>
+ * </ul>
+ * When {@code tls.crl} is set, the CRL file is polled and re-applied with
+ * {@link HttpServer#updateSSLOptions} when it changes, so a revoked node is refused at its next
+ * handshake (connections already open stay open until they close).
+ *
+ * <p>Threads: request handling runs on event loops; frames above {@value #INLINE_DECODE_MAX_BYTES}
+ * bytes are decoded on a named worker pool.
+ */
+public final class IngestServer {
+  static final int INLINE_DECODE_MAX_BYTES = 64 * 1024;
+  private static final Logger LOG = LoggerFactory.getLogger(IngestServer.class);
+  private static final String JSON_TYPE = "application/json";
+  private static final long HTTP2_CANCEL = 0x8;
+  private static final long HANDSHAKE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  private final Vertx vertx;
+  private final IngestOptions options;
+  private final KafkaEventWriter writer;
+  private final NodeActivity activity;
+  private final IngestMetrics metrics;
+  private final AtomicLong inflightBytes = new AtomicLong();
+  private HttpServer server;
+  private WorkerExecutor decodePool;
+  private long crlTimer = -1;
+  private volatile long lastHandshakeLogNanos = System.nanoTime() - HANDSHAKE_LOG_INTERVAL_NANOS;
+  private String crlStamp;
+
+  public IngestServer(Vertx vertx, IngestOptions options, KafkaEventWriter writer, NodeActivity activity,
+      MeterRegistry registry) {
+    this.vertx = vertx;
+    this.options = options;
+    this.writer = writer;
+    this.activity = activity;
+    this.metrics = new IngestMetrics(registry);
+  }
+
+  /** Binds the endpoint; fails when the port is taken or the TLS material is unusable. */
+  public Future<Void> start() {
+    decodePool = vertx.createSharedWorkerExecutor("cloud-ingest-decode",
+        Math.max(2, Runtime.getRuntime().availableProcessors()));
+    HttpServerOptions o = new HttpServerOptions()
+        .setHost(options.host())
+        .setPort(options.port())
+        .setSsl(true)
+        .setUseAlpn(true)
+        .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
+        .setSslEngineOptions(new OpenSSLEngineOptions())
+        .setKeyCertOptions(new PemKeyCertOptions()
+            .setCertPath(options.cert().toString())
+            .setKeyPath(options.key().toString()))
+        .setTrustOptions(new PemTrustOptions().addCertPath(options.ca().toString()))
+        .setClientAuth(ClientAuth.REQUIRED)
+        .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
+        .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(128).setInitialWindowSize(1 << 20))
+        .setHttp2ConnectionWindowSize(16 << 20);
+    if (options.crl() != null) {
+      o.addCrlPath(options.crl().toString());
+    }
+    server = vertx.createHttpServer(o).requestHandler(this::handle).exceptionHandler(this::connectionFailed);
+    return server.listen().compose(s -> {
+      if (options.crl() != null) {
+        return crlProps().map(p -> {
+          crlStamp = stamp(p);
+          crlTimer = vertx.setPeriodic(options.crlPollMs(), id -> checkCrl());
+          return (Void) null;
+        });
+      }
+      return Future.<Void>succeededFuture();
+    }).onSuccess(v -> LOG.info("ingest endpoint listening on https://{}:{}", options.host(), actualPort()));
+  }
+
+  /** The bound port (the configured one, or the one picked for port 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  /**
+   * Stops accepting connections and lets in-flight requests finish (up to {@code graceMs}).
+   * Idempotent.
+   */
+  public Future<Void> stop(long graceMs) {
+    if (crlTimer >= 0) {
+      vertx.cancelTimer(crlTimer);
+      crlTimer = -1;
+    }
+    HttpServer s = server;
+    server = null;
+    Future<Void> closed = s == null ? Future.succeededFuture() : s.shutdown(graceMs, TimeUnit.MILLISECONDS);
+    // the decode pool serves in-flight requests until the server has drained them
+    return closed.eventually(() -> {
+      WorkerExecutor pool = decodePool;
+      decodePool = null;
+      return pool == null ? Future.succeededFuture() : pool.close();
+    });
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  private void handle(HttpServerRequest req) {
+    String path = req.path();
+    if ("/v1/batches".equals(path)) {
+      if (req.method() == HttpMethod.POST) {
+        postBatch(req);
+      } else {
+        error(req, 405, "METHOD_NOT_ALLOWED", "use POST");
+      }
+    } else if ("/v1/watermarks".equals(path) && req.method() == HttpMethod.GET) {
+      getWatermarks(req);
+    } else {
+      error(req, 404, "NOT_FOUND", "no such endpoint " + path);
+    }
+  }
+
+  private void getWatermarks(HttpServerRequest req) {
+    String node = peerNodeId(req);
+    if (node == null) {
+      error(req, 403, "NODE_MISMATCH", "the client certificate has no CN");
+      return;
+    }
+    activity.seen(node);
+    Map<Priority, Long> w = writer.watermarks().forNode(node);
+    JsonObject body = new JsonObject().put("nodeId", node);
+    for (Priority p : Priority.values()) {
+      body.put(p.label(), w.get(p));
+    }
+    reply(req, 200, body);
+  }
+
+  // ---------------------------------------------------------------- POST /v1/batches
+
+  private void postBatch(HttpServerRequest req) {
+    String node = peerNodeId(req);
+    if (node == null) {
+      refuse(req, null, new IngestError(403, "NODE_MISMATCH", "the client certificate has no CN"));
+      return;
+    }
+    activity.seen(node);
+    long declared = contentLength(req);
+    if (declared > options.maxBatchBytes()) {
+      refuseAndStopReading(req, node, tooLarge(declared));
+      return;
+    }
+    if ("100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
+      req.response().writeContinue();
+    }
+    long[] held = {0};
+    readBody(req, declared, held)
+        .compose(body -> decode(body, node))
+        .compose(batch -> writer.submit(batch).map(outcome -> new Answer(batch, outcome)))
+        .onComplete(ar -> {
+          inflightBytes.addAndGet(-held[0]);
+          if (ar.succeeded()) {
+            metrics.frameBytes.record(held[0]);
+            answer(req, node, ar.result().batch(), ar.result().outcome());
+          } else if (ar.cause() instanceof IngestError e) {
+            if (!req.isEnded()) {
+              refuseAndStopReading(req, node, e);
+            } else {
+              refuse(req, node, e);
+            }
+          } else {
+            metrics.batch(Result.ERROR);
+            activity.refused(node);
+            LOG.error("[node-id: {}] batch failed unexpectedly", node, ar.cause());
+            error(req, 500, "INTERNAL", "internal error: " + ar.cause());
+          }
+        });
+  }
+
+  /** Reads the body, bounded by maxBatchBytes and by the in-flight bytes of all requests. */
+  private Future<Buffer> readBody(HttpServerRequest req, long declared, long[] held) {
+    Promise<Buffer> done = Promise.promise();
+    Buffer body = Buffer.buffer(declared > 0 ? (int) declared : 16 * 1024);
+    req.handler(chunk -> {
+      if (done.future().isComplete()) {
+        return;
+      }
+      int n = chunk.length();
+      if (body.length() + n > options.maxBatchBytes()) {
+        done.tryFail(tooLarge(body.length() + n));
+        return;
+      }
+      held[0] += n;
+      if (inflightBytes.addAndGet(n) > options.maxInflightBytes()) {
+        done.tryFail(new IngestError(503, "KAFKA_UNAVAILABLE", "ingest busy: too many bytes in flight"));
+        return;
+      }
+      body.appendBuffer(chunk);
+    });
+    req.endHandler(v -> done.tryComplete(body));
+    req.exceptionHandler(done::tryFail);
+    return done.future();
+  }
+
+  private Future<PreparedBatch> decode(Buffer body, String node) {
+    byte[] frame = body.getBytes();
+    if (frame.length <= INLINE_DECODE_MAX_BYTES) {
+      try {
+        return Future.succeededFuture(BatchDecoder.decode(frame, node, options.maxBatchBytes()));
+      } catch (IngestError e) {
+        return Future.failedFuture(e);
+      }
+    }
+    return decodePool.executeBlocking(() -> BatchDecoder.decode(frame, node, options.maxBatchBytes()), false);
+  }
+
+  private record Answer(PreparedBatch batch, WriteOutcome outcome) {}
+
+  private void answer(HttpServerRequest req, String node, PreparedBatch batch, WriteOutcome o) {
+    switch (o.kind()) {
+      case COMMITTED -> {
+        metrics.batch(o.written() > 0 ? Result.OK : Result.DUPLICATE);
+        activity.acknowledged(node, o.written(), o.duplicates());
+        reply(req, 200, new JsonObject()
+            .put("nodeId", node)
+            .put("priority", batch.priority().label())
+            .put("committedClassSeq", o.committedClassSeq())
+            .put("written", o.written())
+            .put("duplicates", o.duplicates()));
+      }
+      case GAP -> {
+        metrics.batch(Result.GAP);
+        activity.refused(node);
+        LOG.debug("[node-id: {}] gap: {}", node, o.message());
+        reply(req, 409, new JsonObject()
+            .put("error", "SEQUENCE_GAP")
+            .put("message", o.message())
+            .put("committedClassSeq", o.committedClassSeq()));
+      }
+      case UNAVAILABLE -> {
+        metrics.batch(Result.ERROR);
+        activity.refused(node);
+        error(req, 503, "KAFKA_UNAVAILABLE", o.message());
+      }
+      default -> throw new IllegalStateException(o.kind().name());
+    }
+  }
+
+  private void refuse(HttpServerRequest req, String node, IngestError e) {
+    if (e.status() == 503) {
+      metrics.batch(Result.ERROR);
+    } else {
+      metrics.batch(Result.REJECTED);
+      metrics.rejected(e.code());
+    }
+    if (node != null) {
+      activity.refused(node);
+    }
+    LOG.info("[node-id: {}] batch refused: {} {} {}", node, e.status(), e.code(), e.getMessage());
+    error(req, e.status(), e.code(), e.getMessage());
+  }
+
+  /** Refuses, then stops the rest of the body: RST_STREAM on HTTP/2, connection close on HTTP/1.x. */
+  private void refuseAndStopReading(HttpServerRequest req, String node, IngestError e) {
+    req.handler(null);
+    req.endHandler(null);
+    boolean h2 = req.version() == HttpVersion.HTTP_2;
+    if (!h2) {
+      req.response().putHeader(HttpHeaders.CONNECTION, "close");
+    }
+    refuse(req, node, e);
+    if (h2) {
+      req.response().reset(HTTP2_CANCEL);
+    } else {
+      req.connection().close();
+    }
+  }
+
+  private IngestError tooLarge(long bytes) {
+    return new IngestError(413, "TOO_LARGE", "body of " + bytes + " bytes exceeds ingest.maxBatchBytes ("
+        + options.maxBatchBytes() + ")");
+  }
+
+  /** Socket errors before a connection is established: mostly refused TLS handshakes. */
+  private void connectionFailed(Throwable t) {
+    SSLException tls = null;
+    for (Throwable c = t; c != null && tls == null; c = c.getCause()) {
+      tls = c instanceof SSLException s ? s : null;
+    }
+    if (tls == null) {
+      LOG.debug("connection failed before HTTP: {}", t.toString());
+      return;
+    }
+    metrics.tlsHandshakeFailures.increment();
+    long now = System.nanoTime();
+    if (now - lastHandshakeLogNanos > HANDSHAKE_LOG_INTERVAL_NANOS) {
+      // at most one line per interval: a scanner must not flood the log
+      lastHandshakeLogNanos = now;
+      LOG.info("TLS handshake refused (unknown CA, revoked or missing client certificate; "
+          + "cloud_tls_handshake_failures_total counts them all): {}", tls.toString());
+    }
+  }
+
+  // ---------------------------------------------------------------- CRL reload
+
+  private Future<FileProps> crlProps() {
+    return vertx.fileSystem().props(options.crl().toString());
+  }
+
+  private static String stamp(FileProps p) {
+    return p.lastModifiedTime() + "/" + p.size();
+  }
+
+  private void checkCrl() {
+    crlProps().onSuccess(p -> {
+      String s = stamp(p);
+      HttpServer srv = server;
+      if (s.equals(crlStamp) || srv == null) {
+        return;
+      }
+      crlStamp = s;
+      ServerSSLOptions ssl = sslOptions();
+      srv.updateSSLOptions(ssl, true).onComplete(ar -> {
+        if (ar.succeeded()) {
+          metrics.crlReloads.increment();
+          LOG.info("CRL {} changed: reloaded (updated: {}); revoked certificates are refused from the next handshake",
+              options.crl(), ar.result());
+        } else {
+          LOG.warn("CRL {} changed but could not be applied, keeping the previous one: {}", options.crl(),
+              ar.cause().toString());
+        }
+      });
+    }).onFailure(e -> LOG.warn("CRL {} cannot be read: {}", options.crl(), e.toString()));
+  }
+
+  private ServerSSLOptions sslOptions() {
+    ServerSSLOptions ssl = new ServerSSLOptions()
+        .setKeyCertOptions(new PemKeyCertOptions()
+            .setCertPath(options.cert().toString())
+            .setKeyPath(options.key().toString()))
+        .setTrustOptions(new PemTrustOptions().addCertPath(options.ca().toString()))
+        .setClientAuth(ClientAuth.REQUIRED)
+        .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
+        .setUseAlpn(true)
+        .setApplicationLayerProtocols(List.of("h2", "http/1.1"));
+    ssl.addCrlPath(options.crl().toString());
+    return ssl;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** The CN of the verified client certificate, or null. */
+  static String peerNodeId(HttpServerRequest req) {
+    try {
+      List<Certificate> chain = req.connection().peerCertificates();
+      if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate cert)) {
+        return null;
+      }
+      for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
+        if ("CN".equalsIgnoreCase(rdn.getType())) {
+          return rdn.getValue().toString();
+        }
+      }
+      return null;
+    } catch (SSLPeerUnverifiedException | InvalidNameException e) {
+      return null;
+    }
+  }
+
+  private static long contentLength(HttpServerRequest req) {
+    String v = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (v == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static void error(HttpServerRequest req, int status, String code, String message) {
+    reply(req, status, new JsonObject().put("error", code).put("message", message));
+  }
+
+  private static void reply(HttpServerRequest req, int status, JsonObject body) {
+    if (req.response().ended() || req.response().closed()) {
+      return;
+    }
+    req.response()
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, JSON_TYPE)
+        .end(body.toBuffer())
+        .onFailure(e -> LOG.debug("reply {} not delivered: {}", status, e.toString()));
+  }
+}

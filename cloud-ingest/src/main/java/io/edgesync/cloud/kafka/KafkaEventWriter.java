@@ -1,0 +1,596 @@
+package io.edgesync.cloud.kafka;
+
+import io.edgesync.cloud.kafka.NodeWatermarks.Key;
+import io.edgesync.cloud.kafka.NodeWatermarks.Watermark;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The exactly-once heart of cloud-ingest: ONE dedicated thread owning ONE transactional
+ * {@link KafkaProducer}. Event loops hand it decoded batches through a bounded queue
+ * ({@link #submit}); the thread drains up to {@code maxTxnBatches} of them and commits them in
+ * ONE transaction together with the new per-(node, class) watermarks in {@code edge.watermarks}
+ * (group commit; events, alerts and dead letters share a class's sequence, so their three topics
+ * take part in the same transaction). A batch's future completes, on the context that submitted it, only after that
+ * transaction committed, or at once when the batch is a duplicate of committed data.
+ *
+ * <p>Per batch, in queue order, against the watermark W as seen including the tentative updates
+ * of earlier batches of the same group:
+ * <ul>
+ *   <li>{@code lastClassSeq <= W}: duplicate, nothing written;</li>
+ *   <li>{@code firstClassSeq > W + 1}: gap; parked up to {@code gapWaitMs} for its predecessor
+ *       (HTTP/2 may deliver pipelined batches slightly out of order), then 409;</li>
+ *   <li>else the events with {@code classSeq > W} are sent and W becomes {@code lastClassSeq};
+ *       parked successors that now fit join the same transaction.</li>
+ * </ul>
+ * Any failure aborts the transaction and fails the group's batches with 503 (nothing visible).
+ * A fatal or ambiguous failure (fenced, commit timeout) re-creates the producer, re-runs
+ * {@code initTransactions} (which completes or aborts the pending transaction) and reloads the
+ * watermarks from the topic, because an ambiguous commit may have committed. See docs/CLOUD.md.
+ *
+ * <p>Threads: {@link #submit}, {@link #state()} and {@link #watermarks()} from any thread; every
+ * other field belongs to the writer thread.
+ */
+public final class KafkaEventWriter {
+  /** Lifecycle and health of the writer, shown on /health. */
+  public enum State { NEW, STARTING, READY, RECOVERING, STOPPING, STOPPED }
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaEventWriter.class);
+  private static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  private final Vertx vertx;
+  private final WriterOptions options;
+  private final NodeWatermarks watermarks = new NodeWatermarks();
+  private final BlockingQueue<Pending> queue;
+  private final WriterMetrics metrics;
+  private volatile State state = State.NEW;
+  private volatile boolean running;
+  private Thread thread;
+  private Promise<Void> stopped;
+
+  // writer thread only
+  private Producer<byte[], byte[]> producer;
+  private final Map<Key, List<Pending>> parked = new HashMap<>();
+  private volatile int parkedCount;
+  /** First send failure of the open transaction; set by the producer's I/O thread. */
+  private volatile Exception sendError;
+  private final org.apache.kafka.clients.producer.Callback onSent = (md, e) -> {
+    if (e != null && sendError == null) {
+      sendError = e;
+    }
+  };
+
+  public KafkaEventWriter(Vertx vertx, WriterOptions options, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.options = options;
+    this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
+    this.metrics = new WriterMetrics(registry, queue::size, () -> parkedCount,
+        () -> state == State.READY ? 1 : 0);
+  }
+
+  /**
+   * Starts the writer thread: creates the producer, runs {@code initTransactions} FIRST (fencing
+   * any older instance with the same transactional id and settling its open transaction), then
+   * loads the watermarks from {@code edge.watermarks} (read_committed).
+   *
+   * @return completes when the writer accepts batches; fails when Kafka does not answer within
+   *     {@code timeoutMs}
+   */
+  public synchronized Future<Void> start() {
+    if (state != State.NEW) {
+      return Future.failedFuture(new IllegalStateException("writer already started"));
+    }
+    Context ctx = vertx.getOrCreateContext();
+    Promise<Void> started = Promise.promise();
+    stopped = Promise.promise();
+    state = State.STARTING;
+    running = true;
+    thread = new Thread(() -> run(ctx, started), "kafka-event-writer");
+    thread.start();
+    return started.future();
+  }
+
+  /**
+   * Hands a batch to the writer; never blocks. Call from a Vert.x context (the outcome completes
+   * on it).
+   *
+   * @return the outcome; never a failed future
+   */
+  public Future<WriteOutcome> submit(PreparedBatch batch) {
+    if (state != State.READY) {
+      return Future.succeededFuture(WriteOutcome.unavailable("Kafka unavailable (writer " + state.name().toLowerCase()
+          + ")"));
+    }
+    Pending p = new Pending(batch, vertx.getOrCreateContext());
+    if (!queue.offer(p)) {
+      metrics.queueFull.increment();
+      return Future.succeededFuture(WriteOutcome.unavailable("ingest queue full"));
+    }
+    if (state == State.STOPPED) {
+      // the writer thread may have drained its queue for the last time before our offer
+      failQueued("cloud-ingest is stopping");
+    }
+    return p.promise.future();
+  }
+
+  /** The committed watermarks (read-only for callers). */
+  public NodeWatermarks watermarks() {
+    return watermarks;
+  }
+
+  public State state() {
+    return state;
+  }
+
+  /** Batches waiting in the queue. */
+  public int queueDepth() {
+    return queue.size();
+  }
+
+  /**
+   * Stops taking batches, lets the current group finish, fails what is still queued or parked
+   * with 503, closes the producer. Idempotent.
+   */
+  public synchronized Future<Void> stop() {
+    if (thread == null) {
+      state = State.STOPPED;
+      return Future.succeededFuture();
+    }
+    if (running) {
+      running = false;
+      if (state == State.STARTING || state == State.RECOVERING) {
+        // blocked in initTransactions or a back-off: nothing to finish
+        thread.interrupt();
+      } else if (state == State.READY) {
+        state = State.STOPPING;
+      }
+    }
+    return stopped.future();
+  }
+
+  // ---------------------------------------------------------------- writer thread
+
+  private void run(Context ctx, Promise<Void> started) {
+    try {
+      try {
+        openProducer();
+      } catch (Exception e) {
+        metrics.kafkaError("init");
+        closeProducer();
+        ctx.runOnContext(v -> started.tryFail(new IllegalStateException(
+            "Kafka at " + options.bootstrap() + " is not usable: " + e, e)));
+        return;
+      }
+      if (running) {
+        state = State.READY;
+      }
+      LOG.info("Kafka writer ready (transactional.id {}), {} watermarks loaded", options.transactionalId(),
+          watermarks.snapshot().size());
+      ctx.runOnContext(v -> started.tryComplete());
+      loop();
+    } catch (Throwable t) {
+      LOG.error("Kafka writer thread failed", t);
+      ctx.runOnContext(v -> started.tryFail(t));
+    } finally {
+      state = State.STOPPED;
+      failQueued("cloud-ingest is stopping");
+      failParked("cloud-ingest is stopping");
+      closeProducer();
+      LOG.info("Kafka writer stopped");
+      ctx.runOnContext(v -> stopped.tryComplete());
+    }
+  }
+
+  private void loop() {
+    while (running) {
+      if (producer == null) {
+        recover();
+        continue;
+      }
+      Pending first;
+      try {
+        first = queue.poll(nextWakeNanos(), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        continue; // stop() interrupts; the loop condition decides
+      }
+      expireParked();
+      if (first == null) {
+        continue;
+      }
+      List<Pending> group = new ArrayList<>(Math.min(options.maxTxnBatches(), queue.size() + 1));
+      group.add(first);
+      queue.drainTo(group, options.maxTxnBatches() - 1);
+      commitGroup(group);
+    }
+  }
+
+  /** The state of one group commit. */
+  private static final class Group {
+    final Map<Key, Watermark> tentative = new LinkedHashMap<>();
+    final List<Pending> members = new ArrayList<>();
+    /** Batches being classified: the one in hand and the unparked successors queued behind it. */
+    final Deque<Pending> work = new ArrayDeque<>();
+    Pending current;
+    boolean open;
+    boolean committing;
+    int events;
+  }
+
+  private void commitGroup(List<Pending> batches) {
+    Group g = new Group();
+    long t0 = System.nanoTime();
+    try {
+      for (Pending p : batches) {
+        admit(p, g);
+      }
+      if (!g.open) {
+        completeMembers(g);
+        return;
+      }
+      for (Map.Entry<Key, Watermark> e : g.tentative.entrySet()) {
+        producer.send(new ProducerRecord<>(TopicSetup.WATERMARKS, WatermarkLog.recordKey(e.getKey()),
+            WatermarkLog.recordValue(e.getValue())), onSent);
+      }
+      // a failed send is an abortable error, not an ambiguous commit: find it before committing
+      producer.flush();
+      if (sendError != null) {
+        throw sendError;
+      }
+      g.committing = true;
+      producer.commitTransaction();
+    } catch (Exception e) {
+      fail(g, batches, e);
+      return;
+    }
+    watermarks.apply(g.tentative);
+    metrics.txn.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+    metrics.txnBatches.record(g.members.size());
+    metrics.eventsWritten.increment(g.events);
+    completeMembers(g);
+  }
+
+  /** Classifies {@code first} (and the parked successors it unblocks) and sends what is new. */
+  private void admit(Pending first, Group g) throws Exception {
+    Deque<Pending> work = g.work;
+    work.add(first);
+    while (!work.isEmpty()) {
+      Pending p = work.poll();
+      g.current = p;
+      PreparedBatch b = p.batch;
+      Key key = b.key();
+      long committedW = watermarks.committedClassSeq(key);
+      Watermark tentative = g.tentative.get(key);
+      long w = tentative != null ? tentative.committedClassSeq() : committedW;
+      if (b.lastClassSeq() <= w) {
+        p.duplicates = b.events().size();
+        if (b.lastClassSeq() <= committedW) {
+          metrics.dedupEvents.increment(p.duplicates);
+          p.complete(WriteOutcome.committed(committedW, 0, p.duplicates));
+        } else {
+          g.members.add(p); // a duplicate of this very group: acknowledged once it commits
+        }
+        continue;
+      }
+      if (b.firstClassSeq() > w + 1) {
+        park(p, committedW);
+        continue;
+      }
+      if (!g.open) {
+        sendError = null;
+        producer.beginTransaction();
+        g.open = true;
+      }
+      int skip = (int) (w - b.firstClassSeq() + 1);
+      List<PreparedEvent> events = b.events();
+      for (int i = skip; i < events.size(); i++) {
+        PreparedEvent e = events.get(i);
+        producer.send(new ProducerRecord<>(e.topic(), null, e.key(), e.value(), e.headers()), onSent);
+        if (sendError != null) {
+          // send() reports a metadata timeout through the callback, not by throwing: stop at the
+          // first one, or every remaining send would block for max.block.ms again
+          throw sendError;
+        }
+      }
+      p.duplicates = skip;
+      p.written = events.size() - skip;
+      g.events += p.written;
+      g.tentative.put(key, new Watermark(b.lastClassSeq(), events.get(events.size() - 1).seq()));
+      g.members.add(p);
+      work.addAll(unpark(key, b.lastClassSeq(), g));
+    }
+  }
+
+  private void completeMembers(Group g) {
+    for (Pending p : g.members) {
+      Watermark w = g.tentative.get(p.batch.key());
+      metrics.dedupEvents.increment(p.duplicates);
+      p.complete(WriteOutcome.committed(w.committedClassSeq(), p.written, p.duplicates));
+    }
+  }
+
+  /**
+   * Aborts (or, when fatal or ambiguous, drops) the producer and fails with 503 every batch of the
+   * group that has no outcome yet: those already sent, the one being sent, and those not reached.
+   * Batches parked during this group stay parked.
+   */
+  private void fail(Group g, List<Pending> batches, Exception e) {
+    boolean fatal = g.committing || isFatal(e);
+    metrics.kafkaError(g.committing ? "commit" : "send");
+    if (!fatal && g.open) {
+      try {
+        producer.abortTransaction();
+      } catch (Exception ae) {
+        metrics.kafkaError("abort");
+        fatal = true;
+      }
+    }
+    String why = g.committing
+        ? "Kafka commit failed or its outcome is unknown (" + e + "); retry"
+        : "Kafka did not commit (" + e + ")";
+    LOG.warn("transaction of a group of {} batches failed{}: {}", batches.size(),
+        fatal ? ", re-creating the producer" : ", aborted", e.toString());
+    if (fatal) {
+      closeProducer(); // the loop re-creates it and reloads the watermarks
+    }
+    WriteOutcome outcome = WriteOutcome.unavailable(why);
+    List<Pending> all = new ArrayList<>(g.members);
+    all.addAll(batches);
+    all.addAll(g.work);
+    if (g.current != null) {
+      all.add(g.current);
+    }
+    for (Pending p : all) {
+      if (!p.parked) {
+        p.complete(outcome);
+      }
+    }
+  }
+
+  private static boolean isFatal(Exception e) {
+    return e instanceof ProducerFencedException
+        || e instanceof OutOfOrderSequenceException
+        || e instanceof InvalidProducerEpochException
+        || e instanceof AuthorizationException
+        || e instanceof UnsupportedVersionException
+        || e instanceof IllegalStateException
+        || e instanceof org.apache.kafka.common.errors.TimeoutException;
+  }
+
+  /** Re-creates the producer with a capped exponential back-off; fails submissions meanwhile. */
+  private void recover() {
+    state = State.RECOVERING;
+    failParked("Kafka unavailable");
+    long backoff = options.retryInitialMs();
+    int attempt = 0;
+    while (running) {
+      attempt++;
+      failQueued("Kafka unavailable (reconnecting)");
+      try {
+        openProducer();
+        metrics.producerRestarts.increment();
+        if (running) {
+          state = State.READY;
+        }
+        LOG.info("Kafka writer recovered after {} attempt(s); {} watermarks reloaded", attempt,
+            watermarks.snapshot().size());
+        return;
+      } catch (Exception e) {
+        metrics.kafkaError("recover");
+        closeProducer();
+        LOG.warn("Kafka writer: re-creating the producer failed (attempt {}), next try in {} ms: {}", attempt,
+            backoff, e.toString());
+      }
+      waitFailingSubmissions(backoff);
+      backoff = Math.min(options.retryMaxMs(), backoff * 2);
+      backoff = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+    }
+  }
+
+  private void openProducer() {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrap());
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "cloud-ingest-writer");
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, options.transactionalId());
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, "131072");
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(64L * 1024 * 1024));
+    long timeout = options.timeoutMs();
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(timeout));
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(timeout));
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(timeout / 2));
+    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(Math.max(30_000, 2 * timeout)));
+    producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    producer.initTransactions();
+    watermarks.replaceAll(WatermarkLog.load(options.bootstrap(), timeout));
+  }
+
+  private void closeProducer() {
+    // stop() may have interrupted us; close() would log an error and leak the I/O thread
+    Thread.interrupted();
+    Producer<byte[], byte[]> p = producer;
+    producer = null;
+    if (p != null) {
+      try {
+        p.close(Duration.ofSeconds(2));
+      } catch (Exception e) {
+        LOG.debug("closing the producer: {}", e.toString());
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- parking
+
+  private void park(Pending p, long committedW) {
+    PreparedBatch b = p.batch;
+    if (options.gapWaitMs() == 0 || parkedCount >= options.maxParkedBatches()) {
+      p.complete(gap(b, committedW));
+      return;
+    }
+    p.parkedUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.gapWaitMs());
+    p.parked = true;
+    List<Pending> list = parked.computeIfAbsent(b.key(), k -> new ArrayList<>(2));
+    int i = 0;
+    while (i < list.size() && list.get(i).batch.firstClassSeq() <= b.firstClassSeq()) {
+      i++;
+    }
+    list.add(i, p);
+    parkedCount++;
+  }
+
+  /** Removes and returns, in class-seq order, the parked batches of {@code key} that now fit. */
+  private List<Pending> unpark(Key key, long w, Group g) {
+    List<Pending> list = parked.get(key);
+    if (list == null) {
+      return List.of();
+    }
+    List<Pending> out = new ArrayList<>();
+    while (!list.isEmpty() && list.get(0).batch.firstClassSeq() <= w + 1) {
+      Pending p = list.remove(0);
+      p.parked = false;
+      out.add(p);
+    }
+    if (list.isEmpty()) {
+      parked.remove(key);
+    }
+    parkedCount -= out.size();
+    return out;
+  }
+
+  private void expireParked() {
+    if (parkedCount == 0) {
+      return;
+    }
+    long now = System.nanoTime();
+    for (Iterator<Map.Entry<Key, List<Pending>>> it = parked.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Key, List<Pending>> e = it.next();
+      for (Iterator<Pending> pi = e.getValue().iterator(); pi.hasNext(); ) {
+        Pending p = pi.next();
+        if (now - p.parkedUntilNanos >= 0) {
+          pi.remove();
+          parkedCount--;
+          p.parked = false;
+          p.complete(gap(p.batch, watermarks.committedClassSeq(e.getKey())));
+        }
+      }
+      if (e.getValue().isEmpty()) {
+        it.remove();
+      }
+    }
+  }
+
+  private long nextWakeNanos() {
+    long wait = IDLE_POLL_NANOS;
+    if (parkedCount > 0) {
+      long now = System.nanoTime();
+      for (List<Pending> list : parked.values()) {
+        for (Pending p : list) {
+          wait = Math.min(wait, Math.max(0, p.parkedUntilNanos - now));
+        }
+      }
+    }
+    return wait;
+  }
+
+  private static WriteOutcome gap(PreparedBatch b, long committedW) {
+    return WriteOutcome.gap(committedW, "batch starts at classSeq " + b.firstClassSeq() + " but "
+        + b.nodeId() + "/" + b.priority().label() + " is committed up to " + committedW
+        + "; resend from " + (committedW + 1));
+  }
+
+  private void failParked(String why) {
+    for (List<Pending> list : parked.values()) {
+      for (Pending p : list) {
+        p.parked = false;
+        p.complete(WriteOutcome.unavailable(why));
+      }
+    }
+    parked.clear();
+    parkedCount = 0;
+  }
+
+  private void failQueued(String why) {
+    List<Pending> left = new ArrayList<>();
+    queue.drainTo(left);
+    for (Pending p : left) {
+      p.complete(WriteOutcome.unavailable(why));
+    }
+  }
+
+  private void waitFailingSubmissions(long ms) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+    while (running) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return;
+      }
+      try {
+        Pending p = queue.poll(left, TimeUnit.NANOSECONDS);
+        if (p != null) {
+          p.complete(WriteOutcome.unavailable("Kafka unavailable (reconnecting)"));
+        }
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  /** A submitted batch and the promise its submitter waits on. */
+  private static final class Pending {
+    final PreparedBatch batch;
+    final Context context;
+    final Promise<WriteOutcome> promise = Promise.promise();
+    int written;
+    int duplicates;
+    long parkedUntilNanos;
+    /** In the parked map (writer thread only). */
+    boolean parked;
+    /** An outcome was handed to the submitter; later outcomes are ignored. */
+    private volatile boolean done;
+
+    Pending(PreparedBatch batch, Context context) {
+      this.batch = batch;
+      this.context = context;
+    }
+
+    /** Completes on the submitter's context; the first outcome wins. */
+    void complete(WriteOutcome outcome) {
+      if (done) {
+        return;
+      }
+      done = true;
+      context.runOnContext(v -> promise.tryComplete(outcome));
+    }
+  }
+}

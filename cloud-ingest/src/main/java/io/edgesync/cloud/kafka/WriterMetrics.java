@@ -1,0 +1,48 @@
+package io.edgesync.cloud.kafka;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.function.Supplier;
+
+/** The writer's meters (names in docs/CLOUD.md). Thread-safe. */
+final class WriterMetrics {
+  final Counter eventsWritten;
+  final Counter dedupEvents;
+  final Counter queueFull;
+  final Counter producerRestarts;
+  final Timer txn;
+  final DistributionSummary txnBatches;
+  private final MeterRegistry registry;
+
+  WriterMetrics(MeterRegistry registry, Supplier<Number> queueDepth, Supplier<Number> parked,
+      Supplier<Number> ready) {
+    this.registry = registry;
+    eventsWritten = Counter.builder("cloud_events_written").description("events newly written to edge.events")
+        .register(registry);
+    dedupEvents = Counter.builder("cloud_dedup_events")
+        .description("events at or below the watermark, acknowledged without writing").register(registry);
+    queueFull = Counter.builder("cloud_ingest_queue_full").description("batches refused with 503: writer queue full")
+        .register(registry);
+    producerRestarts = Counter.builder("cloud_kafka_producer_restarts")
+        .description("transactional producers re-created after a fatal or ambiguous error").register(registry);
+    txn = Timer.builder("cloud_kafka_txn").description("one group-commit transaction, begin to commit")
+        .publishPercentileHistogram().register(registry);
+    txnBatches = DistributionSummary.builder("cloud_kafka_txn_batches").description("batches per transaction")
+        .register(registry);
+    Gauge.builder("cloud_ingest_queue_depth", queueDepth).description("batches waiting for the Kafka writer")
+        .register(registry);
+    Gauge.builder("cloud_parked_batches", parked).description("batches waiting for their predecessor")
+        .register(registry);
+    Gauge.builder("cloud_kafka_writer_ready", ready).description("1 when the transactional producer is ready")
+        .register(registry);
+  }
+
+  /** Counts a Kafka error in stage {@code init|send|commit|abort|recover}. */
+  void kafkaError(String stage) {
+    Counter.builder("cloud_kafka_errors").tag("stage", stage).description("Kafka errors by stage")
+        .register(registry).increment();
+  }
+}
