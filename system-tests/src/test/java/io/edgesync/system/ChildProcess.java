@@ -146,7 +146,9 @@ final class ChildProcess implements AutoCloseable {
 
   /** SIGTERM; waits up to {@code timeout} and returns the exit code (SIGKILL after the timeout). */
   int stop(Duration timeout) {
-    process.destroy();
+    // ProcessHandle.destroy sends SIGTERM only; Process.destroy would also close our end of
+    // the child's stdout, and a child that logs while stopping would die of SIGPIPE
+    process.toHandle().destroy();
     try {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         kill();

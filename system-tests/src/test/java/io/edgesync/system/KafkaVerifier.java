@@ -25,7 +25,7 @@ final class KafkaVerifier {
 
   /** One record as the tests see it. */
   record Rec(String key, String eventId, String nodeId, long seq, String source, long eventTime,
-      int partition, long offset, String value) {}
+      int partition, long offset, long timestamp, String value) {}
 
   private KafkaVerifier() {}
 
@@ -35,6 +35,15 @@ final class KafkaVerifier {
    * timeout passes. Returns all matching records.
    */
   static List<Rec> await(String bootstrap, String topic, Predicate<Rec> filter, int expected, Duration timeout) {
+    return await(bootstrap, topic, filter, expected, timeout, true);
+  }
+
+  /**
+   * As above; with {@code settle} false it returns as soon as {@code expected} records are
+   * there (to watch progress, not to count).
+   */
+  static List<Rec> await(String bootstrap, String topic, Predicate<Rec> filter, int expected, Duration timeout,
+      boolean settle) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -61,6 +70,9 @@ final class KafkaVerifier {
           }
         }
         if (out.size() >= expected) {
+          if (!settle) {
+            break;
+          }
           if (out.size() > before || quietUntil == Long.MAX_VALUE) {
             // keep reading a little longer: a duplicate would show up right behind
             quietUntil = System.nanoTime() + Duration.ofSeconds(2).toNanos();
@@ -77,7 +89,7 @@ final class KafkaVerifier {
     return new Rec(
         r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8),
         header(r, "event-id"), header(r, "node-id"), Long.parseLong(orMinus(header(r, "seq"))),
-        header(r, "source"), Long.parseLong(orMinus(header(r, "event-time"))), r.partition(), r.offset(),
+        header(r, "source"), Long.parseLong(orMinus(header(r, "event-time"))), r.partition(), r.offset(), r.timestamp(),
         r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8));
   }
 
@@ -116,6 +128,32 @@ final class KafkaVerifier {
       Rec prev = last.put(r.source(), r);
       if (prev != null && (prev.partition() != r.partition() || prev.seq() >= r.seq())) {
         bad.add(r.source() + ": seq " + prev.seq() + "@p" + prev.partition() + " then " + r.seq() + "@p" + r.partition());
+      }
+    }
+    return bad;
+  }
+
+  /**
+   * Sources whose records, read in partition-offset order, carry a payload {@code value}
+   * that does not grow: the order in which the device published was not kept.
+   */
+  static List<String> publishOrderViolations(List<Rec> recs) {
+    java.util.regex.Pattern value = java.util.regex.Pattern.compile("\"value\":(\\d+)");
+    Map<String, Long> last = new HashMap<>();
+    List<String> bad = new ArrayList<>();
+    List<Rec> sorted = new ArrayList<>(recs);
+    sorted.sort((a, b) -> a.partition() != b.partition() ? Integer.compare(a.partition(), b.partition())
+        : Long.compare(a.offset(), b.offset()));
+    for (Rec r : sorted) {
+      java.util.regex.Matcher m = value.matcher(r.value());
+      if (!m.find()) {
+        bad.add(r.source() + ": no value in " + r.value());
+        continue;
+      }
+      long v = Long.parseLong(m.group(1));
+      Long prev = last.put(r.source(), v);
+      if (prev != null && prev >= v) {
+        bad.add(r.source() + ": value " + prev + " then " + v);
       }
     }
     return bad;

@@ -71,15 +71,27 @@ final class Stack implements AutoCloseable {
     return "localhost:" + kafkaPort;
   }
 
-  /** Starts cloud-ingest (embedded Kafka on this stack's ports) and waits until it is ready. */
+  /**
+   * Starts cloud-ingest and waits until it is ready: with its embedded Kafka on this
+   * stack's ports, or on {@code externalBootstrap} when not null.
+   */
   ChildProcess startCloud() throws IOException {
-    cloud = ChildProcess.java("cloud-ingest", jar("cloud-ingest"), logs, List.of(
+    return startCloud(null);
+  }
+
+  ChildProcess startCloud(String externalBootstrap) throws IOException {
+    List<String> args = new ArrayList<>(List.of(
         "--config", dir.resolve("cloud/cloud.yaml").toString(),
         "--set", "ingest.port=" + ingestPort,
         "--set", "http.port=" + cloudHttpPort,
-        "--set", "kafka.embeddedPort=" + kafkaPort,
-        "--set", "kafka.embeddedControllerPort=" + kafkaControllerPort,
         "--set", "kafka.partitions=3"));
+    if (externalBootstrap != null) {
+      args.addAll(List.of("--set", "kafka.bootstrap=" + externalBootstrap));
+    } else {
+      args.addAll(List.of("--set", "kafka.embeddedPort=" + kafkaPort,
+          "--set", "kafka.embeddedControllerPort=" + kafkaControllerPort));
+    }
+    cloud = ChildProcess.java("cloud-ingest-" + processes.size(), jar("cloud-ingest"), logs, args);
     processes.add(cloud);
     cloud.awaitLine("cloud-ingest ready", START_TIMEOUT);
     return cloud;
@@ -89,13 +101,24 @@ final class Stack implements AutoCloseable {
     return cloud;
   }
 
-  /** A started edge node with its bound ports. */
-  record Edge(ChildProcess process, int mqttPort, int httpPort) {}
+  /** A started edge node with its bound ports and the arguments to start it again. */
+  record Edge(ChildProcess process, int mqttPort, int httpPort, Path bundle, List<String> args) {}
 
   /** Starts the edge of an enrolled bundle on free ports and waits until it is ready. */
   Edge startEdge(Path bundle, String... extraSets) throws IOException {
-    int mqtt = Ports.free();
-    int http = Ports.free();
+    return startEdge(bundle, Ports.free(), Ports.free(), extraSets);
+  }
+
+  /** Starts the edge again (after a stop or a SIGKILL) on the same ports and data. */
+  Edge restartEdge(Edge previous) throws IOException {
+    ChildProcess edge = ChildProcess.java("edge-" + previous.bundle().getFileName() + "-" + processes.size(),
+        jar("edge-node"), logs, previous.args());
+    processes.add(edge);
+    edge.awaitLine("edge-node ready", START_TIMEOUT);
+    return new Edge(edge, previous.mqttPort(), previous.httpPort(), previous.bundle(), previous.args());
+  }
+
+  private Edge startEdge(Path bundle, int mqtt, int http, String... extraSets) throws IOException {
     List<String> args = new ArrayList<>(List.of(
         "--config", bundle.resolve("edge.yaml").toString(),
         "--set", "mqtt.port=" + mqtt,
@@ -109,7 +132,7 @@ final class Stack implements AutoCloseable {
         logs, args);
     processes.add(edge);
     edge.awaitLine("edge-node ready", START_TIMEOUT);
-    return new Edge(edge, mqtt, http);
+    return new Edge(edge, mqtt, http, bundle, List.copyOf(args));
   }
 
   @Override

@@ -83,7 +83,11 @@ class WalkingSkeletonTest {
   @Order(2)
   void messagesPublishedWhileTheCloudIsDownAreDeliveredWhenItReturns() throws Exception {
     // GIVEN the cloud is stopped
-    assertEquals(0, stack.cloud().stop(Duration.ofSeconds(30)), "cloud-ingest exit code on SIGTERM");
+    int code = stack.cloud().stop(Duration.ofSeconds(30));
+    // 143 = 128 + SIGTERM: the JVM's own exit code after its shutdown hooks ran
+    assertTrue(code == 0 || code == 143, "cloud-ingest exit code on SIGTERM: " + code);
+    assertTrue(stack.cloud().lines().stream().anyMatch(l -> l.contains("cloud-ingest stopped")),
+        "cloud-ingest logged a clean stop");
 
     // WHEN 2 clients publish 1,000 QoS1 messages each: the edge acknowledges them from its log
     MqttLoad.publish(edge.mqttPort(), "acc2", 2, 1_000, 100);

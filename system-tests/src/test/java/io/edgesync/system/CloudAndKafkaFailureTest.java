@@ -1,0 +1,99 @@
+package io.edgesync.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 3 acceptance 2 and 3 on real processes, with the Kafka broker as its own process:
+ * cloud-ingest is SIGKILLed mid-batch, and the broker is restarted, under load. The edge
+ * backs off and recovers by itself; Kafka must hold every event exactly once.
+ */
+@Timeout(value = 8, unit = java.util.concurrent.TimeUnit.MINUTES)
+class CloudAndKafkaFailureTest {
+  @TempDir static Path dir;
+  private static Stack stack;
+  private static KafkaBroker broker;
+  private static Stack.Edge edge;
+
+  @BeforeAll
+  static void start() throws Exception {
+    stack = new Stack(dir);
+    broker = new KafkaBroker(dir.resolve("kafka"), stack.logs);
+    broker.start();
+    stack.startCloud(broker.bootstrap());
+    edge = stack.startEdge(stack.enrol("edge-cf"), "forward.retryMaxMs=2000");
+  }
+
+  @AfterAll
+  static void stopAll() {
+    if (stack != null) {
+      stack.close();
+    }
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
+  @Test
+  void cloudIngestKilledThreeTimesMidBatchLosesAndDuplicatesNothing() throws Exception {
+    // GIVEN 10 devices publishing 2,000 QoS1 messages each
+    RetryingDevices devices = new RetryingDevices(edge.mqttPort(), "cloudkill", "sensors", 10, 2_000, 50);
+    devices.start(Duration.ofMinutes(4));
+
+    // WHEN cloud-ingest is SIGKILLed 3 times while batches flow, and started again each time
+    for (int kill = 1; kill <= 3; kill++) {
+      awaitKafkaProgress("cloudkill-", devices.total() * kill / 5);
+      stack.cloud().kill();
+      System.out.printf("cloud kill test: SIGKILL %d at %d acknowledged by the edge%n", kill, devices.acked());
+      stack.startCloud(broker.bootstrap());
+    }
+    devices.awaitAllAcked();
+
+    // THEN exactly once in Kafka
+    List<KafkaVerifier.Rec> recs = KafkaVerifier.await(broker.bootstrap(), "edge.events",
+        r -> r.source() != null && r.source().startsWith("cloudkill-"), devices.total(), Duration.ofMinutes(3));
+    System.out.printf("cloud kill test: published %d, in Kafka %d, duplicate ids %d%n", devices.total(), recs.size(),
+        KafkaVerifier.duplicateIds(recs).size());
+    assertEquals(devices.total(), recs.size());
+    assertEquals(0, KafkaVerifier.duplicateIds(recs).size());
+    assertEquals(List.of(), KafkaVerifier.publishOrderViolations(recs));
+  }
+
+  @Test
+  void kafkaBrokerRestartUnderLoadLosesAndDuplicatesNothing() throws Exception {
+    // GIVEN 10 devices publishing 2,000 QoS1 messages each
+    RetryingDevices devices = new RetryingDevices(edge.mqttPort(), "brokerrestart", "sensors", 10, 2_000, 50);
+    devices.start(Duration.ofMinutes(4));
+
+    // WHEN the broker stops mid-load, stays away for 5 s and comes back
+    awaitKafkaProgress("brokerrestart-", devices.total() / 4);
+    broker.stop();
+    System.out.printf("broker restart test: broker stopped at %d acknowledged by the edge%n", devices.acked());
+    ChildProcess.pause(5_000);
+    broker.start();
+    devices.awaitAllAcked();
+
+    // THEN the edge and the cloud recover without help, and Kafka holds every event once
+    List<KafkaVerifier.Rec> recs = KafkaVerifier.await(broker.bootstrap(), "edge.events",
+        r -> r.source() != null && r.source().startsWith("brokerrestart-"), devices.total(), Duration.ofMinutes(3));
+    System.out.printf("broker restart test: published %d, in Kafka %d, duplicate ids %d%n", devices.total(),
+        recs.size(), KafkaVerifier.duplicateIds(recs).size());
+    assertEquals(devices.total(), recs.size());
+    assertEquals(0, KafkaVerifier.duplicateIds(recs).size());
+    assertEquals(List.of(), KafkaVerifier.publishOrderViolations(recs));
+  }
+
+  /** Waits until at least {@code n} records of the prefix are in Kafka (batches are flowing). */
+  private static void awaitKafkaProgress(String prefix, int n) {
+    KafkaVerifier.await(broker.bootstrap(), "edge.events", r -> r.source() != null && r.source().startsWith(prefix),
+        n, Duration.ofMinutes(2), false);
+  }
+}
