@@ -258,10 +258,12 @@ public final class LocalRules implements IngestHook {
       RuleSet a = activeWatch.reloadIfChanged();
       if (a != null) {
         engine.install(a);
+        activeWatch.installed(a);
       }
       RuleSet s = shadowWatch.reloadIfChanged();
       if (s != null) {
         engine.installShadow(s);
+        shadowWatch.installed(s);
       }
       return (Void) null;
     }).onComplete(ar -> polling.set(false));
@@ -285,6 +287,15 @@ public final class LocalRules implements IngestHook {
           .tag("set", role).register(registry);
       this.rejected = Counter.builder("edge.rules.reloads").description("rules file reloads")
           .tag("result", "rejected").tag("set", role).register(registry);
+    }
+
+    /** Records a reloaded set once it is live: counted and logged only after the swap. */
+    void installed(RuleSet set) {
+      lastError = null;
+      lastErrorAt = null;
+      ok.increment();
+      LOG.info("rules ({}): reloaded {}: {} rules, {} schemas, version {}", role, file.getFileName(),
+          set.rules().size(), set.schemas().size(), set.version());
     }
 
     /** Reads and compiles the file; throws RulesFileException. Worker. */
@@ -316,13 +327,7 @@ public final class LocalRules implements IngestHook {
         if (now.equals("missing")) {
           throw new RulesFileException(file + ": the rules file is gone");
         }
-        RuleSet set = RuleCompiler.compile(RulesFile.read(file), clock.instant());
-        ok.increment();
-        lastError = null;
-        lastErrorAt = null;
-        LOG.info("rules ({}): reloaded {}: {} rules, {} schemas, version {}", role, file.getFileName(),
-            set.rules().size(), set.schemas().size(), set.version());
-        return set;
+        return RuleCompiler.compile(RulesFile.read(file), clock.instant());
       } catch (RulesFileException e) {
         rejected.increment();
         lastError = e.getMessage();
