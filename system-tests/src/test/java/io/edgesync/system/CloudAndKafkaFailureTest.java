@@ -50,9 +50,10 @@ class CloudAndKafkaFailureTest {
 
     // WHEN cloud-ingest is SIGKILLed 3 times while batches flow, and started again each time
     for (int kill = 1; kill <= 3; kill++) {
-      awaitKafkaProgress("cloudkill-", devices.total() * kill / 5);
+      int inKafka = awaitKafkaProgress("cloudkill-", devices.total() * kill / 5);
       stack.cloud().kill();
-      System.out.printf("cloud kill test: SIGKILL %d at %d acknowledged by the edge%n", kill, devices.acked());
+      System.out.printf("cloud kill test: SIGKILL %d with %d acknowledged by the edge and >= %d in Kafka%n", kill,
+          devices.acked(), inKafka);
       stack.startCloud(broker.bootstrap());
     }
     devices.awaitAllAcked();
@@ -74,9 +75,10 @@ class CloudAndKafkaFailureTest {
     devices.start(Duration.ofMinutes(4));
 
     // WHEN the broker stops mid-load, stays away for 5 s and comes back
-    awaitKafkaProgress("brokerrestart-", devices.total() / 4);
+    int inKafka = awaitKafkaProgress("brokerrestart-", devices.total() / 4);
     broker.stop();
-    System.out.printf("broker restart test: broker stopped at %d acknowledged by the edge%n", devices.acked());
+    System.out.printf("broker restart test: broker stopped with %d acknowledged by the edge and >= %d in Kafka%n",
+        devices.acked(), inKafka);
     ChildProcess.pause(5_000);
     broker.start();
     devices.awaitAllAcked();
@@ -92,8 +94,8 @@ class CloudAndKafkaFailureTest {
   }
 
   /** Waits until at least {@code n} records of the prefix are in Kafka (batches are flowing). */
-  private static void awaitKafkaProgress(String prefix, int n) {
-    KafkaVerifier.await(broker.bootstrap(), "edge.events", r -> r.source() != null && r.source().startsWith(prefix),
-        n, Duration.ofMinutes(2), false);
+  private static int awaitKafkaProgress(String prefix, int n) {
+    return KafkaVerifier.await(broker.bootstrap(), "edge.events",
+        r -> r.source() != null && r.source().startsWith(prefix), n, Duration.ofMinutes(2), false).size();
   }
 }

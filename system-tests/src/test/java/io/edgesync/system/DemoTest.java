@@ -32,9 +32,9 @@ class DemoTest {
       assertTrue(children.size() >= 3, "cloud, edge and simulators run as children: " + children);
 
       List<KafkaVerifier.Rec> sensors = KafkaVerifier.await("localhost:" + (9092 + offset), "edge.events",
-          r -> r.source() != null && r.source().startsWith("sensor-"), 100, Duration.ofMinutes(1));
+          r -> r.source() != null && r.source().startsWith("sensor-"), 100, Duration.ofMinutes(1), false);
       List<KafkaVerifier.Rec> ticks = KafkaVerifier.await("localhost:" + (9092 + offset), "edge.events",
-          r -> "market-feed".equals(r.source()), 50, Duration.ofMinutes(1));
+          r -> "market-feed".equals(r.source()), 50, Duration.ofMinutes(1), false);
       System.out.printf("demo: %d sensor records and %d market ticks in Kafka%n", sensors.size(), ticks.size());
       assertTrue(sensors.size() >= 100, "sensor records in Kafka: " + sensors.size());
       assertTrue(ticks.size() >= 50, "market ticks in Kafka: " + ticks.size());

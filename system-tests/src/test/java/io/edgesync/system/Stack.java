@@ -80,6 +80,15 @@ final class Stack implements AutoCloseable {
   }
 
   ChildProcess startCloud(String externalBootstrap) throws IOException {
+    return startCloud(externalBootstrap, List.of());
+  }
+
+  /** Starts cloud-ingest with the embedded broker and extra {@code --set key=value} overrides. */
+  ChildProcess startCloudWith(String... extraSets) throws IOException {
+    return startCloud(null, List.of(extraSets));
+  }
+
+  private ChildProcess startCloud(String externalBootstrap, List<String> extraSets) throws IOException {
     List<String> args = new ArrayList<>(List.of(
         "--config", dir.resolve("cloud/cloud.yaml").toString(),
         "--set", "ingest.port=" + ingestPort,
@@ -90,6 +99,9 @@ final class Stack implements AutoCloseable {
     } else {
       args.addAll(List.of("--set", "kafka.embeddedPort=" + kafkaPort,
           "--set", "kafka.embeddedControllerPort=" + kafkaControllerPort));
+    }
+    for (String set : extraSets) {
+      args.addAll(List.of("--set", set));
     }
     cloud = ChildProcess.java("cloud-ingest-" + processes.size(), jar("cloud-ingest"), logs, args);
     processes.add(cloud);
