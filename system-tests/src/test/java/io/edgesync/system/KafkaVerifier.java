@@ -25,7 +25,7 @@ final class KafkaVerifier {
 
   /** One record as the tests see it. */
   record Rec(String key, String eventId, String nodeId, long seq, String source, long eventTime,
-      int partition, long offset, long timestamp, String value) {}
+      int partition, long offset, long timestamp, String value, String reason) {}
 
   private KafkaVerifier() {}
 
@@ -90,7 +90,7 @@ final class KafkaVerifier {
         r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8),
         header(r, "event-id"), header(r, "node-id"), Long.parseLong(orMinus(header(r, "seq"))),
         header(r, "source"), Long.parseLong(orMinus(header(r, "event-time"))), r.partition(), r.offset(), r.timestamp(),
-        r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8));
+        r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8), header(r, "reason"));
   }
 
   private static String orMinus(String s) {
