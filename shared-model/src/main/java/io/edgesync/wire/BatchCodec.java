@@ -19,7 +19,7 @@ import java.util.zip.CRC32C;
  *  4   1  frame version = 1
  *  5   1  compression (0 none, 1 zstd)
  *  6   1  priority code of every event in the batch
- *  7   1  reserved, 0
+ *  7   1  flags: bit 0 = SKIP (evicted class sequence numbers before firstClassSeq); others 0
  *  8   2  node id length N, then N bytes UTF-8
  *  ..  8  firstClassSeq
  *  ..  4  event count C
@@ -33,6 +33,9 @@ import java.util.zip.CRC32C;
  */
 public final class BatchCodec {
   public static final int VERSION = 1;
+  /** Flag bit 0 (offset 7): the numbers between the receiver's watermark and firstClassSeq were evicted. */
+  public static final int FLAG_SKIP = 0x01;
+  private static final int KNOWN_FLAGS = FLAG_SKIP;
   public static final String CONTENT_TYPE = "application/vnd.edgesync.batch";
   private static final byte[] MAGIC = {'E', 'S', 'B', 'F'};
   private static final int MAX_NODE_ID_BYTES = 1024;
@@ -56,7 +59,7 @@ public final class BatchCodec {
     crc.update(sent);
     ByteBuffer out = ByteBuffer.allocate(8 + 2 + node.length + 8 + 4 + 4 + 4 + 4 + sent.length);
     out.put(MAGIC).put((byte) VERSION).put((byte) compression.code())
-        .put((byte) batch.priority().code()).put((byte) 0)
+        .put((byte) batch.priority().code()).put((byte) (batch.skipGap() ? FLAG_SKIP : 0))
         .putShort((short) node.length).put(node)
         .putLong(batch.firstClassSeq())
         .putInt(batch.size())
@@ -68,7 +71,7 @@ public final class BatchCodec {
   }
 
   /**
-   * Decodes a frame, checking magic, version, CRC, lengths and the event count.
+   * Decodes a frame, checking magic, version, flags, CRC, lengths and the event count.
    *
    * @param maxUncompressedBytes refuse bodies that would inflate beyond this (zip bombs)
    * @throws BatchFormatException with the reason when the frame is not valid
@@ -93,7 +96,12 @@ public final class BatchCodec {
       } catch (IllegalArgumentException e) {
         throw new BatchFormatException(Reason.BAD_SEQUENCE, e.getMessage());
       }
-      b.get(); // reserved
+      int flags = b.get() & 0xFF;
+      if ((flags & ~KNOWN_FLAGS) != 0) {
+        throw new BatchFormatException(Reason.UNSUPPORTED_FLAGS,
+            String.format("flags 0x%02x: unknown bits 0x%02x (this side knows 0x%02x, SKIP)", flags,
+                flags & ~KNOWN_FLAGS, KNOWN_FLAGS));
+      }
       int nodeLen = b.getShort() & 0xFFFF;
       if (nodeLen == 0 || nodeLen > MAX_NODE_ID_BYTES || nodeLen > b.remaining()) {
         throw new BatchFormatException(Reason.TRUNCATED, "bad node id length " + nodeLen);
@@ -123,7 +131,7 @@ public final class BatchCodec {
         throw new BatchFormatException(Reason.CRC_MISMATCH, "body CRC32C mismatch");
       }
       byte[] raw = inflate(frame, b.position(), sentLen, rawLen, compression);
-      return new EventBatch(nodeId, priority, firstClassSeq, split(raw, count));
+      return new EventBatch(nodeId, priority, firstClassSeq, split(raw, count), (flags & FLAG_SKIP) != 0);
     } catch (BufferUnderflowException e) {
       throw new BatchFormatException(Reason.TRUNCATED, "frame ends inside its header");
     }

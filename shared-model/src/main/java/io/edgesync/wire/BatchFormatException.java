@@ -7,7 +7,9 @@ package io.edgesync.wire;
  */
 public final class BatchFormatException extends RuntimeException {
   /** Machine-readable reasons, sent as the {@code error} field of the reply. */
-  public enum Reason { BAD_MAGIC, UNSUPPORTED_VERSION, TRUNCATED, CRC_MISMATCH, BAD_COMPRESSION, TOO_LARGE, BAD_SEQUENCE, BAD_ENVELOPE }
+  public enum Reason { BAD_MAGIC, UNSUPPORTED_VERSION, TRUNCATED, CRC_MISMATCH, BAD_COMPRESSION, TOO_LARGE, BAD_SEQUENCE, BAD_ENVELOPE,
+    /** the flags byte has a bit this side does not know (only bit 0, SKIP, is defined) */
+    UNSUPPORTED_FLAGS }
 
   private final Reason reason;
 

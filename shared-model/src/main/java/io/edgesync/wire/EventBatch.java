@@ -13,8 +13,12 @@ import java.util.Objects;
  * @param firstClassSeq class sequence number of the first envelope (>= 1)
  * @param envelopes     encoded envelopes (see {@link io.edgesync.model.EnvelopeCodec}),
  *                      compared by identity
+ * @param skipGap       frame flag SKIP (docs/PROTOCOL.md): the class sequence numbers between the
+ *                      cloud's watermark and {@code firstClassSeq} were evicted at the edge (disk
+ *                      quota), so the receiver accepts the jump instead of answering 409
  */
-public record EventBatch(String nodeId, Priority priority, long firstClassSeq, List<byte[]> envelopes) {
+public record EventBatch(String nodeId, Priority priority, long firstClassSeq, List<byte[]> envelopes,
+    boolean skipGap) {
   public EventBatch {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(priority, "priority");
@@ -25,6 +29,11 @@ public record EventBatch(String nodeId, Priority priority, long firstClassSeq, L
     if (firstClassSeq < 1) {
       throw new IllegalArgumentException("firstClassSeq must be >= 1 (got " + firstClassSeq + ")");
     }
+  }
+
+  /** A batch without the SKIP flag. */
+  public EventBatch(String nodeId, Priority priority, long firstClassSeq, List<byte[]> envelopes) {
+    this(nodeId, priority, firstClassSeq, envelopes, false);
   }
 
   /** Class sequence number of the last envelope. */

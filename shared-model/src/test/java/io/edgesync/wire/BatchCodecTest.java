@@ -89,4 +89,31 @@ class BatchCodecTest {
     assertEquals(Reason.TOO_LARGE,
         assertThrows(BatchFormatException.class, () -> BatchCodec.decode(frame, 1000)).reason());
   }
+
+  @ParameterizedTest
+  @EnumSource(Compression.class)
+  void skipFlagRoundTripsAndSitsInByteSeven(Compression c) {
+    EventBatch plain = batch(3);
+    EventBatch skip = new EventBatch(plain.nodeId(), plain.priority(), plain.firstClassSeq(), plain.envelopes(), true);
+    byte[] plainFrame = BatchCodec.encode(plain, c);
+    byte[] skipFrame = BatchCodec.encode(skip, c);
+    assertEquals(0, plainFrame[7]);
+    assertEquals(BatchCodec.FLAG_SKIP, skipFrame[7]);
+    assertEquals(false, BatchCodec.decode(plainFrame, 1 << 24).skipGap());
+    EventBatch d = BatchCodec.decode(skipFrame, 1 << 24);
+    assertEquals(true, d.skipGap());
+    assertEquals(10, d.firstClassSeq());
+    assertEquals(3, d.size());
+    assertEquals(false, plain.skipGap(), "the 4-argument constructor means no SKIP");
+  }
+
+  @Test
+  void unknownFlagBitsAreRefused() {
+    for (int bit = 1; bit < 8; bit++) {
+      byte[] frame = BatchCodec.encode(batch(2), Compression.ZSTD);
+      frame[7] = (byte) (1 << bit | BatchCodec.FLAG_SKIP);
+      BatchFormatException e = assertThrows(BatchFormatException.class, () -> BatchCodec.decode(frame, 1 << 24));
+      assertEquals(Reason.UNSUPPORTED_FLAGS, e.reason(), "bit " + bit);
+    }
+  }
 }
