@@ -26,7 +26,7 @@ class UsageTest {
     Cli.Result r = Cli.run("--help");
 
     assertEquals(0, r.code(), r.toString());
-    for (String c : List.of("init-ca", "server-cert", "enrol", "revoke", "refresh-crl", "list")) {
+    for (String c : List.of("init-ca", "server-cert", "enrol", "revoke", "refresh-crl", "list", "mqtt-user")) {
       assertTrue(r.out().contains("\n  " + c), c + " in\n" + r.out());
     }
   }
@@ -36,7 +36,7 @@ class UsageTest {
     Cli.Result r = Cli.run();
 
     assertEquals(2, r.code(), r.toString());
-    assertEquals(List.of("provisioning: missing command: init-ca, server-cert, enrol, revoke, refresh-crl or list (try --help)"),
+    assertEquals(List.of("provisioning: missing command: init-ca, server-cert, enrol, revoke, refresh-crl, list or mqtt-user (try --help)"),
         r.errLines());
   }
 
