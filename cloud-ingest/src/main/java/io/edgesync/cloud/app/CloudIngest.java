@@ -1,6 +1,7 @@
 package io.edgesync.cloud.app;
 
 import io.edgesync.cloud.dashboard.DashboardServer;
+import io.edgesync.cloud.dashboard.FleetRegistry;
 import io.edgesync.cloud.ingest.IngestOptions;
 import io.edgesync.cloud.ingest.IngestServer;
 import io.edgesync.cloud.ingest.NodeActivity;
@@ -42,6 +43,8 @@ public final class CloudIngest {
   private final CloudConfig config;
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final NodeActivity activity = new NodeActivity();
+  private final FleetRegistry fleet = new FleetRegistry(activity, System::currentTimeMillis,
+      FleetRegistry.DEFAULT_MAX_NODES, registry);
   private Vertx vertx;
   private EmbeddedKafka embedded;
   private KafkaEventWriter writer;
@@ -97,12 +100,12 @@ public final class CloudIngest {
         .compose(v -> {
           ingest = new IngestServer(vertx, new IngestOptions(config.ingestHost(), config.ingestPort(),
               config.maxBatchBytes(), config.maxInflightBytes(), config.tlsCert(), config.tlsKey(), config.tlsCa(),
-              config.tlsCrl(), config.crlPollMs()), writer, activity, registry);
+              config.tlsCrl(), config.crlPollMs()), writer, activity, registry).fleetHooks(fleet);
           return ingest.start().recover(e -> Future.failedFuture(new IllegalStateException(
               "ingest endpoint " + config.ingestHost() + ":" + config.ingestPort() + ": " + e.getMessage(), e)));
         })
         .compose(v -> {
-          dashboard = new DashboardServer(vertx, config.httpHost(), config.httpPort(), registry, writer, activity,
+          dashboard = new DashboardServer(vertx, config.httpHost(), config.httpPort(), registry, writer, fleet,
               kafkaDescription());
           return dashboard.start().recover(e -> Future.failedFuture(new IllegalStateException(
               "dashboard " + config.httpHost() + ":" + config.httpPort() + ": " + e.getMessage(), e)));
@@ -151,6 +154,11 @@ public final class CloudIngest {
 
   public PrometheusMeterRegistry registry() {
     return registry;
+  }
+
+  /** The fleet view behind the dashboard. */
+  public FleetRegistry fleet() {
+    return fleet;
   }
 
   /**

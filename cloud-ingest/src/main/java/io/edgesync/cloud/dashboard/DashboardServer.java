@@ -1,52 +1,71 @@
 package io.edgesync.cloud.dashboard;
 
-import io.edgesync.cloud.ingest.NodeActivity;
 import io.edgesync.cloud.kafka.KafkaEventWriter;
-import io.edgesync.cloud.kafka.NodeWatermarks;
-import io.edgesync.cloud.kafka.NodeWatermarks.Key;
-import io.edgesync.model.Priority;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonArray;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.time.Instant;
-import java.util.Map;
-import java.util.TreeSet;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The plain-HTTP operator side: {@code GET /health}, {@code GET /metrics} (Prometheus text),
- * {@code GET /api/nodes} (JSON) and {@code GET /}, a minimal HTML page listing the nodes. The
- * full fleet dashboard is a later issue; this page says so. Handlers run on an event loop and
- * only read in-memory state.
+ * The plain-HTTP operator side ({@code http.port}):
+ * <ul>
+ *   <li>{@code GET /}: the fleet dashboard, a static page (HTML, vanilla JS, CSS from
+ *       {@code src/main/resources/dashboard/}) fed by {@code /api/stream};</li>
+ *   <li>{@code GET /api/stream}: Server-Sent Events, one {@code snapshot} event (the
+ *       {@link FleetRegistry#snapshot} JSON) every {@value #PUSH_INTERVAL_MS} ms; at most
+ *       {@value #MAX_STREAMS} streams at once (503 beyond); a stream whose socket cannot keep up
+ *       skips snapshots ({@code cloud_dashboard_sse_skipped_total});</li>
+ *   <li>{@code GET /api/nodes}, {@code /api/nodes/{id}}, {@code /api/alerts}, {@code /api/fleet}: JSON;</li>
+ *   <li>{@code GET /health}, {@code GET /metrics} (Prometheus text).</li>
+ * </ul>
+ * Handlers run on an event loop and only read in-memory state. A timer ticks the
+ * {@link FleetRegistry} every {@value #PUSH_INTERVAL_MS} ms (rates, history) and pushes the
+ * snapshot to the open streams.
  */
 public final class DashboardServer {
+  static final long PUSH_INTERVAL_MS = 1_000;
+  static final int MAX_STREAMS = 100;
+  static final int STREAM_ALERTS = 20;
+
   private final Vertx vertx;
   private final String host;
   private final int port;
   private final PrometheusMeterRegistry registry;
   private final KafkaEventWriter writer;
-  private final NodeActivity activity;
+  private final FleetRegistry fleet;
   private final String kafkaDescription;
+  private final Set<HttpServerResponse> streams = ConcurrentHashMap.newKeySet();
+  private final Counter skipped;
   private HttpServer server;
+  private long timer = -1;
 
   /**
    * @param kafkaDescription shown on /health, e.g. {@code localhost:9092 (embedded)}
    */
   public DashboardServer(Vertx vertx, String host, int port, PrometheusMeterRegistry registry,
-      KafkaEventWriter writer, NodeActivity activity, String kafkaDescription) {
+      KafkaEventWriter writer, FleetRegistry fleet, String kafkaDescription) {
     this.vertx = vertx;
     this.host = host;
     this.port = port;
     this.registry = registry;
     this.writer = writer;
-    this.activity = activity;
+    this.fleet = fleet;
     this.kafkaDescription = kafkaDescription;
+    Gauge.builder("cloud_dashboard_sse_clients", streams, Set::size)
+        .description("open /api/stream connections").register(registry);
+    skipped = Counter.builder("cloud_dashboard_sse_skipped")
+        .description("snapshots not sent to a stream whose socket write queue was full").register(registry);
   }
 
   public Future<Void> start() {
@@ -55,10 +74,28 @@ public final class DashboardServer {
     router.get("/metrics").handler(rc -> rc.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
         .end(registry.scrape()));
-    router.get("/api/nodes").handler(rc -> json(rc, 200, new JsonObject().put("nodes", nodes())));
-    router.get("/").handler(this::page);
+    router.get("/api/nodes").handler(rc -> json(rc, 200, new JsonObject()
+        .put("serverTime", System.currentTimeMillis())
+        .put("nodes", fleet.nodes(writer.watermarks().snapshot()))));
+    router.get("/api/nodes/:id").handler(rc -> {
+      JsonObject n = fleet.node(rc.pathParam("id"), writer.watermarks().snapshot());
+      if (n == null) {
+        json(rc, 404, new JsonObject().put("error", "NOT_FOUND").put("message", "no node " + rc.pathParam("id")));
+      } else {
+        json(rc, 200, n);
+      }
+    });
+    router.get("/api/alerts").handler(rc -> json(rc, 200, new JsonObject()
+        .put("alerts", fleet.alerts(FleetRegistry.MAX_ALERTS))));
+    router.get("/api/fleet").handler(rc -> json(rc, 200, snapshot()));
+    router.get("/api/stream").handler(this::stream);
+    router.get("/*").handler(StaticHandler.create("dashboard").setIndexPage("index.html")
+        .setCachingEnabled(false).setDefaultContentEncoding("UTF-8"));
     server = vertx.createHttpServer().requestHandler(router);
-    return server.listen(port, host).mapEmpty();
+    return server.listen(port, host).<Void>mapEmpty().onSuccess(v -> {
+      fleet.tick();
+      timer = vertx.setPeriodic(PUSH_INTERVAL_MS, id -> push());
+    });
   }
 
   public int actualPort() {
@@ -67,9 +104,52 @@ public final class DashboardServer {
 
   /** Idempotent. */
   public Future<Void> stop() {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+    }
+    streams.forEach(r -> r.end().onFailure(e -> { }));
+    streams.clear();
     HttpServer s = server;
     server = null;
     return s == null ? Future.succeededFuture() : s.shutdown(1, TimeUnit.SECONDS);
+  }
+
+  private JsonObject snapshot() {
+    return fleet.snapshot(writer.watermarks().snapshot(), STREAM_ALERTS);
+  }
+
+  private void push() {
+    fleet.tick();
+    if (streams.isEmpty()) {
+      return;
+    }
+    String frame = "event: snapshot\ndata: " + snapshot().encode() + "\n\n";
+    for (HttpServerResponse r : streams) {
+      if (r.writeQueueFull()) {
+        skipped.increment();
+      } else {
+        r.write(frame).onFailure(e -> streams.remove(r));
+      }
+    }
+  }
+
+  private void stream(RoutingContext rc) {
+    HttpServerResponse r = rc.response();
+    if (streams.size() >= MAX_STREAMS) {
+      json(rc, 503, new JsonObject().put("error", "TOO_MANY_STREAMS")
+          .put("message", "at most " + MAX_STREAMS + " dashboard streams at once"));
+      return;
+    }
+    r.setChunked(true)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+        .putHeader("X-Accel-Buffering", "no");
+    streams.add(r);
+    r.closeHandler(v -> streams.remove(r));
+    r.exceptionHandler(e -> streams.remove(r));
+    // the first snapshot at once, so a page has data before the next tick
+    r.write("retry: 2000\n\nevent: snapshot\ndata: " + snapshot().encode() + "\n\n");
   }
 
   private void health(RoutingContext rc) {
@@ -81,68 +161,6 @@ public final class DashboardServer {
             .put("state", state.name())
             .put("bootstrap", kafkaDescription)
             .put("queueDepth", writer.queueDepth())));
-  }
-
-  /** Every node with a watermark or seen since start, with committed class seqs and counters. */
-  JsonArray nodes() {
-    NodeWatermarks wm = writer.watermarks();
-    Map<Key, NodeWatermarks.Watermark> all = wm.snapshot();
-    Map<String, NodeActivity.Stats> seen = activity.snapshot();
-    TreeSet<String> ids = new TreeSet<>(seen.keySet());
-    all.keySet().forEach(k -> ids.add(k.nodeId()));
-    JsonArray out = new JsonArray();
-    for (String id : ids) {
-      JsonObject committed = new JsonObject();
-      for (Priority p : Priority.values()) {
-        NodeWatermarks.Watermark w = all.get(new Key(id, p));
-        committed.put(p.label(), w == null ? 0 : w.committedClassSeq());
-      }
-      NodeActivity.Stats s = seen.get(id);
-      out.add(new JsonObject()
-          .put("nodeId", id)
-          .put("committed", committed)
-          .put("lastSeen", s == null || s.lastSeenMs() == 0 ? null : Instant.ofEpochMilli(s.lastSeenMs()).toString())
-          .put("eventsWritten", s == null ? 0 : s.eventsWritten())
-          .put("duplicates", s == null ? 0 : s.duplicates())
-          .put("batches", s == null ? 0 : s.batches())
-          .put("refused", s == null ? 0 : s.refused()));
-    }
-    return out;
-  }
-
-  private void page(RoutingContext rc) {
-    StringBuilder h = new StringBuilder(2048);
-    h.append("<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\">")
-        .append("<title>edgesync cloud</title><style>body{font-family:sans-serif;margin:2em}")
-        .append("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}")
-        .append("td:first-child,th:first-child{text-align:left}</style></head><body>")
-        .append("<h1>edgesync cloud-ingest</h1>")
-        .append("<p>Minimal node list, refreshed every 5 s from <a href=\"/api/nodes\">/api/nodes</a>. ")
-        .append("The full fleet dashboard is a later issue. Also: <a href=\"/health\">/health</a>, ")
-        .append("<a href=\"/metrics\">/metrics</a>.</p>")
-        .append("<p>Kafka: ").append(esc(kafkaDescription)).append(", writer ").append(writer.state().name())
-        .append("</p><table><tr><th>node</th><th>critical</th><th>normal</th><th>bulk</th>")
-        .append("<th>events written</th><th>duplicates</th><th>batches</th><th>refused</th><th>last seen</th></tr>");
-    for (Object o : nodes()) {
-      JsonObject n = (JsonObject) o;
-      JsonObject c = n.getJsonObject("committed");
-      h.append("<tr><td>").append(esc(n.getString("nodeId"))).append("</td>")
-          .append("<td>").append(c.getLong("critical")).append("</td>")
-          .append("<td>").append(c.getLong("normal")).append("</td>")
-          .append("<td>").append(c.getLong("bulk")).append("</td>")
-          .append("<td>").append(n.getLong("eventsWritten")).append("</td>")
-          .append("<td>").append(n.getLong("duplicates")).append("</td>")
-          .append("<td>").append(n.getLong("batches")).append("</td>")
-          .append("<td>").append(n.getLong("refused")).append("</td>")
-          .append("<td>").append(esc(n.getString("lastSeen") == null ? "-" : n.getString("lastSeen")))
-          .append("</td></tr>");
-    }
-    h.append("</table></body></html>");
-    rc.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8").end(h.toString());
-  }
-
-  private static String esc(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
   }
 
   private static void json(RoutingContext rc, int status, JsonObject body) {

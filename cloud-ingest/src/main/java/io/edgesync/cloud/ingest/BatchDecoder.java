@@ -60,6 +60,6 @@ final class BatchDecoder {
       }
       events.add(EventRecords.prepare(batch.nodeId(), e));
     }
-    return new PreparedBatch(batch.nodeId(), batch.priority(), batch.firstClassSeq(), events);
+    return new PreparedBatch(batch.nodeId(), batch.priority(), batch.firstClassSeq(), events, batch.skipGap());
   }
 }

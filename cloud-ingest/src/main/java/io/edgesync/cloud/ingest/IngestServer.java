@@ -74,6 +74,8 @@ public final class IngestServer {
   private long crlTimer = -1;
   private volatile long lastHandshakeLogNanos = System.nanoTime() - HANDSHAKE_LOG_INTERVAL_NANOS;
   private String crlStamp;
+  /** The fleet view (dashboard): heartbeats and committed batches; null = none. */
+  private volatile io.edgesync.cloud.dashboard.FleetHooks fleet;
 
   public IngestServer(Vertx vertx, IngestOptions options, KafkaEventWriter writer, NodeActivity activity,
       MeterRegistry registry) {
@@ -82,6 +84,12 @@ public final class IngestServer {
     this.writer = writer;
     this.activity = activity;
     this.metrics = new IngestMetrics(registry);
+  }
+
+  /** Serves {@code POST /v1/heartbeat} with, and reports committed batches to, {@code hooks}. */
+  public IngestServer fleetHooks(io.edgesync.cloud.dashboard.FleetHooks hooks) {
+    this.fleet = hooks;
+    return this;
   }
 
   /** Binds the endpoint; fails when the port is taken or the TLS material is unusable. */
@@ -156,6 +164,8 @@ public final class IngestServer {
       }
     } else if ("/v1/watermarks".equals(path) && req.method() == HttpMethod.GET) {
       getWatermarks(req);
+    } else if ("/v1/heartbeat".equals(path) && req.method() == HttpMethod.POST && fleet != null) {
+      fleet.heartbeat(req, peerNodeId(req));
     } else {
       error(req, 404, "NOT_FOUND", "no such endpoint " + path);
     }
@@ -261,6 +271,9 @@ public final class IngestServer {
       case COMMITTED -> {
         metrics.batch(o.written() > 0 ? Result.OK : Result.DUPLICATE);
         activity.acknowledged(node, o.written(), o.duplicates());
+        if (fleet != null && o.written() > 0) {
+          fleet.batchCommitted(node, batch, o);
+        }
         reply(req, 200, new JsonObject()
             .put("nodeId", node)
             .put("priority", batch.priority().label())

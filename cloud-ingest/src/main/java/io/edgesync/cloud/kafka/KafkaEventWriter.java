@@ -48,7 +48,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code lastClassSeq <= W}: duplicate, nothing written;</li>
  *   <li>{@code firstClassSeq > W + 1}: gap; parked up to {@code gapWaitMs} for its predecessor
- *       (HTTP/2 may deliver pipelined batches slightly out of order), then 409;</li>
+ *       (HTTP/2 may deliver pipelined batches slightly out of order), then 409; unless the batch
+ *       carries the SKIP flag (W+1 .. firstClassSeq-1 were evicted at the edge): then it is
+ *       written, W jumps, and the skipped numbers are counted ({@code cloud_skipped_events_total});</li>
  *   <li>else the events with {@code classSeq > W} are sent and W becomes {@code lastClassSeq};
  *       parked successors that now fit join the same transaction.</li>
  * </ul>
@@ -80,6 +82,8 @@ public final class KafkaEventWriter {
   // writer thread only
   private Producer<byte[], byte[]> producer;
   private final Map<Key, List<Pending>> parked = new HashMap<>();
+  /** (node, class) whose first SKIP was logged at warn; later ones are counted only. Bounded by the fleet size. */
+  private final java.util.Set<Key> skipWarned = new java.util.HashSet<>();
   private volatile int parkedCount;
   /** First send failure of the open transaction; set by the producer's I/O thread. */
   private volatile Exception sendError;
@@ -243,6 +247,8 @@ public final class KafkaEventWriter {
     boolean open;
     boolean committing;
     int events;
+    /** Members that jumped over evicted numbers (SKIP); counted once the transaction commits. */
+    final List<Pending> skips = new ArrayList<>(0);
   }
 
   private void commitGroup(List<Pending> batches) {
@@ -275,7 +281,25 @@ public final class KafkaEventWriter {
     metrics.txn.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
     metrics.txnBatches.record(g.members.size());
     metrics.eventsWritten.increment(g.events);
+    for (Pending p : g.skips) {
+      reportSkip(p);
+    }
     completeMembers(g);
+  }
+
+  /** After the commit of a SKIP batch that jumped: count, and warn once per (node, class). */
+  private void reportSkip(Pending p) {
+    PreparedBatch b = p.batch;
+    metrics.skipped(b.nodeId(), p.skipped);
+    long from = b.firstClassSeq() - p.skipped;
+    if (skipWarned.add(b.key())) {
+      LOG.warn("[node-id: {}] [class: {}] SKIP: accepted a jump over classSeq {}..{} ({} events evicted at the edge; "
+          + "see its loss ledger); further skips of this node and class are only counted (cloud_skipped_events_total)",
+          b.nodeId(), b.priority().label(), from, b.firstClassSeq() - 1, p.skipped);
+    } else {
+      LOG.debug("[node-id: {}] [class: {}] SKIP over classSeq {}..{}", b.nodeId(), b.priority().label(), from,
+          b.firstClassSeq() - 1);
+    }
   }
 
   /** Classifies {@code first} (and the parked successors it unblocks) and sends what is new. */
@@ -300,16 +324,21 @@ public final class KafkaEventWriter {
         }
         continue;
       }
+      long skipped = 0;
       if (b.firstClassSeq() > w + 1) {
-        park(p, committedW);
-        continue;
+        if (!b.skipGap()) {
+          park(p, committedW);
+          continue;
+        }
+        // SKIP: the edge evicted w+1 .. first-1 (disk quota) and recorded them in its loss ledger
+        skipped = b.firstClassSeq() - (w + 1);
       }
       if (!g.open) {
         sendError = null;
         producer.beginTransaction();
         g.open = true;
       }
-      int skip = (int) (w - b.firstClassSeq() + 1);
+      int skip = (int) Math.max(0, w - b.firstClassSeq() + 1);
       List<PreparedEvent> events = b.events();
       for (int i = skip; i < events.size(); i++) {
         PreparedEvent e = events.get(i);
@@ -325,6 +354,10 @@ public final class KafkaEventWriter {
       g.events += p.written;
       g.tentative.put(key, new Watermark(b.lastClassSeq(), events.get(events.size() - 1).seq()));
       g.members.add(p);
+      if (skipped > 0) {
+        p.skipped = skipped;
+        g.skips.add(p);
+      }
       work.addAll(unpark(key, b.lastClassSeq(), g));
     }
   }
@@ -573,6 +606,8 @@ public final class KafkaEventWriter {
     final Promise<WriteOutcome> promise = Promise.promise();
     int written;
     int duplicates;
+    /** Class sequence numbers this SKIP batch jumped over (0: none). */
+    long skipped;
     long parkedUntilNanos;
     /** In the parked map (writer thread only). */
     boolean parked;

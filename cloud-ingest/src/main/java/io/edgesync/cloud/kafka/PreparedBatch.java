@@ -13,8 +13,16 @@ import java.util.Objects;
  * @param priority      the class of every event
  * @param firstClassSeq class sequence number of the first event (>= 1)
  * @param events        the events in class-sequence order
+ * @param skipGap       the frame's SKIP flag: the numbers between the watermark and
+ *                      {@code firstClassSeq} were evicted at the edge; accept the jump
  */
-public record PreparedBatch(String nodeId, Priority priority, long firstClassSeq, List<PreparedEvent> events) {
+public record PreparedBatch(String nodeId, Priority priority, long firstClassSeq, List<PreparedEvent> events,
+    boolean skipGap) {
+  /** A batch without the SKIP flag. */
+  public PreparedBatch(String nodeId, Priority priority, long firstClassSeq, List<PreparedEvent> events) {
+    this(nodeId, priority, firstClassSeq, events, false);
+  }
+
   public PreparedBatch {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(priority, "priority");

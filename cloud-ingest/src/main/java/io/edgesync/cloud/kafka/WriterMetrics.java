@@ -40,6 +40,13 @@ final class WriterMetrics {
         .register(registry);
   }
 
+  /** Counts class sequence numbers a SKIP batch jumped over (evicted at the edge {@code node}). */
+  void skipped(String node, long count) {
+    Counter.builder("cloud_skipped_events").tag("node", node)
+        .description("class sequence numbers skipped by SKIP batches: events evicted at the edge (disk quota)")
+        .register(registry).increment(count);
+  }
+
   /** Counts a Kafka error in stage {@code init|send|commit|abort|recover}. */
   void kafkaError(String stage) {
     Counter.builder("cloud_kafka_errors").tag("stage", stage).description("Kafka errors by stage")

@@ -20,6 +20,9 @@ import io.edgesync.model.EnvelopeCodec;
 import io.edgesync.model.Event;
 import io.edgesync.model.EventKind;
 import io.edgesync.model.Priority;
+import io.edgesync.wire.BatchCodec;
+import io.edgesync.wire.Compression;
+import io.edgesync.wire.EventBatch;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -400,6 +403,54 @@ class BatchIngestTest {
     assertEquals(Base64.getEncoder().encodeToString("garbage".getBytes(StandardCharsets.UTF_8)),
         deadValue.getString("payloadBase64"));
     assertNull(header(events.get(0), "reason"));
+  }
+
+  @Test
+  void skipBatchAboveWatermarkPlusOneIsAcceptedAndCountedWithoutSkipItIs409(Vertx vertx) {
+    String node = "n-skip";
+    try (IngestClient n = client(vertx, node)) {
+      // GIVEN class seqs 1..10 of bulk are committed
+      assertEquals(200, await(n.post(Frames.batch(node, Priority.BULK, 1, 10))).status());
+
+      // WHEN the edge evicted 11..40 and sends 41..50 WITHOUT the SKIP flag
+      Reply plain = await(n.post(Frames.batch(node, Priority.BULK, 41, 10)));
+
+      // THEN it is still a gap: 409 with the watermark
+      assertEquals(409, plain.status());
+      assertEquals(10L, plain.body().getLong("committedClassSeq"));
+
+      // WHEN it sends 41..50 WITH the SKIP flag
+      byte[] skip = BatchCodec.encode(new EventBatch(node, Priority.BULK, 41,
+          Frames.envelopes(node, Priority.BULK, 41, 10), true), Compression.ZSTD);
+      Reply accepted = await(n.post(skip));
+
+      // THEN it is written, the watermark jumps to 50 and the 30 skipped numbers are counted
+      assertEquals(200, accepted.status(), accepted.body().encode());
+      assertEquals(50L, accepted.body().getLong("committedClassSeq"));
+      assertEquals(10, accepted.body().getInteger("written"));
+      assertEquals(30.0, meter("cloud_skipped_events", "node", node));
+
+      // AND the next contiguous batch (no SKIP) continues normally; a SKIP batch at W+1 skips nothing
+      assertEquals(200, await(n.post(Frames.batch(node, Priority.BULK, 51, 5))).status());
+      byte[] skipAtNext = BatchCodec.encode(new EventBatch(node, Priority.BULK, 56,
+          Frames.envelopes(node, Priority.BULK, 56, 5), true), Compression.ZSTD);
+      assertEquals(60L, await(n.post(skipAtNext)).body().getLong("committedClassSeq"));
+      assertEquals(30.0, meter("cloud_skipped_events", "node", node));
+    }
+    // AND Kafka holds exactly the 30 events sent and accepted, each once
+    List<ConsumerRecord<byte[], byte[]>> records = events(node, 30);
+    assertEquals(30, records.size());
+    assertEquals(30, records.stream().map(KafkaTopics::classSeqOf).distinct().count());
+  }
+
+  @Test
+  void frameWithUnknownFlagBitsIsRefusedWith400(Vertx vertx) {
+    try (IngestClient n = client(vertx, "n-flags")) {
+      byte[] frame = Frames.batch("n-flags", 1, 3);
+      frame[7] = 0x02;
+      Reply r = await(n.post(frame));
+      assertReason(r, "UNSUPPORTED_FLAGS");
+    }
   }
 
   private static void assertReason(Reply r, String reason) {

@@ -3,10 +3,12 @@ package io.edgesync.edge.app;
 import io.edgesync.config.HostPort;
 import io.edgesync.edge.config.EdgeConfig;
 import io.edgesync.edge.forward.BatchForwarder;
+import io.edgesync.edge.heartbeat.HeartbeatSender;
 import io.edgesync.edge.log.EventLog;
 import io.edgesync.edge.mqtt.MqttIngest;
 import io.edgesync.edge.rules.LocalRules;
 import io.edgesync.edge.status.NodeStatus;
+import io.edgesync.edge.status.StatusPage;
 import io.edgesync.edge.status.StatusServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -45,6 +47,7 @@ public final class EdgeNode {
   private volatile LocalRules rules;
   private volatile StatusServer status;
   private volatile BatchForwarder forwarder;
+  private volatile HeartbeatSender heartbeat;
   private Future<Void> started;
   private Future<Void> stopped;
 
@@ -82,14 +85,19 @@ public final class EdgeNode {
           NodeStatus nodeStatus = new NodeStatus(config.nodeId(), version, clock, log, mqtt, this::forwarderStatus,
               registry);
           LocalRules r = rules;
-          status = new StatusServer(vertx, config.httpHost(), config.httpPort(), registry, this::healthy,
-              () -> nodeStatus.get().put("rules", r.status()))
+          Supplier<JsonObject> statusDoc = () -> nodeStatus.get().put("rules", r.status());
+          heartbeat = forwarder == null || config.heartbeatIntervalMs() <= 0 ? null
+              : new HeartbeatSender(vertx, config.forwarderConfig(), config.heartbeatIntervalMs(), statusDoc, log,
+                  registry, clock);
+          status = new StatusServer(vertx, config.httpHost(), config.httpPort(), registry, this::healthy, statusDoc)
+              .route("/", new StatusPage(statusDoc))
               .route("/admin/deadletters", r.deadLetters()::handleList)
               .route("/admin/deadletters/redrive", r.deadLetters()::handleRedrive);
           return status.start().recover(fail(Throwable::getMessage));
         })
         .compose(v -> forwarder == null ? Future.<Void>succeededFuture()
             : forwarder.start().recover(fail(t -> "cloud forwarder (cloud.endpoints, tls.*): " + t.getMessage())))
+        .compose(v -> heartbeat == null ? Future.<Void>succeededFuture() : heartbeat.start())
         .onSuccess(v -> LOG.info("[node-id: {}] started: {}", config.nodeId(), readyLine()))
         .recover(t -> shutDown().transform(ar -> Future.failedFuture(t)));
     return started;
@@ -109,6 +117,7 @@ public final class EdgeNode {
     LOG.info("[node-id: {}] stopping", config.nodeId());
     stopped = step(mqtt == null ? null : mqtt::stop, "MQTT")
         .transform(ar -> step(rules == null ? null : rules::stop, "rules (last state snapshot)"))
+        .transform(ar -> step(heartbeat == null ? null : heartbeat::stop, "heartbeat"))
         .transform(ar -> step(forwarder == null ? null : forwarder::stop, "forwarder"))
         .transform(ar -> step(status == null ? null : status::stop, "status server"))
         .transform(ar -> step(log == null ? null : () -> vertx.executeBlocking(() -> {

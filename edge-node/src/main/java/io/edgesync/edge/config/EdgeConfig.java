@@ -8,8 +8,12 @@ import io.edgesync.config.Settings;
 import io.edgesync.edge.dedup.DedupSettings;
 import io.edgesync.edge.forward.ForwarderConfig;
 import io.edgesync.edge.log.LogSettings;
+import io.edgesync.edge.log.OverflowPolicy;
+import io.edgesync.edge.log.QuotaSettings;
+import io.edgesync.model.Priority;
 import io.edgesync.edge.mqtt.IngestSettings;
 import io.edgesync.edge.mqtt.TopicFilter;
+import io.edgesync.edge.mqtt.auth.MqttAuthSettings;
 import io.edgesync.edge.rules.RulesConfig;
 import io.edgesync.edge.rules.RulesFileException;
 import io.edgesync.wire.Compression;
@@ -40,6 +44,7 @@ import java.util.regex.Pattern;
  * @param log              bounds of the event log's write path
  * @param forwarderConfig  forwarder settings, null when {@code cloudEndpoints} is empty
  * @param rules            local rules files and intervals ({@code rules.*})
+ * @param heartbeatIntervalMs how often a heartbeat goes to the cloud (0 = never; needs cloud.endpoints)
  */
 public record EdgeConfig(
     String nodeId,
@@ -54,7 +59,8 @@ public record EdgeConfig(
     Path tlsCa,
     LogSettings log,
     ForwarderConfig forwarderConfig,
-    RulesConfig rules) {
+    RulesConfig rules,
+    long heartbeatIntervalMs) {
 
   private static final Pattern NODE_ID_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final int MAX_PAYLOAD_LIMIT = 256 * 1024 * 1024 - 1; // MQTT remaining-length limit
@@ -125,6 +131,7 @@ public record EdgeConfig(
       }
       tlsPort = 0; // default port, no certificate: the TLS listener stays off
     }
+    MqttAuthSettings mqttAuth = MqttAuthSettings.read(s, tlsPort, tlsCa); // reads the users file
 
     List<TopicFilter> critical = filters(s, STREAMS_CRITICAL);
     List<TopicFilter> bulk = filters(s, STREAMS_BULK);
@@ -132,6 +139,7 @@ public record EdgeConfig(
     int queueCapacity = s.integer(LOG_QUEUE_CAPACITY, DEFAULT_LOG_QUEUE_CAPACITY, 1, 10_000_000);
     long queueMaxBytes = s.longValue(LOG_QUEUE_MAX_BYTES, DEFAULT_LOG_QUEUE_MAX_BYTES, 1, 1L << 40);
     int maxGroup = s.integer(LOG_MAX_GROUP_EVENTS, DEFAULT_LOG_MAX_GROUP_EVENTS, 1, 1_000_000);
+    QuotaSettings quota = quota(s);
     DedupSettings dedup = new DedupSettings(s.bool(DEDUP_ENABLED, DEFAULT_DEDUP_ENABLED),
         s.duration(DEDUP_WINDOW, DEFAULT_DEDUP_WINDOW, Duration.ofSeconds(1), Duration.ofDays(7)),
         s.integer(DEDUP_MAX_KEYS_PER_BUCKET, DEFAULT_DEDUP_MAX_KEYS_PER_BUCKET, 1_000, 50_000_000));
@@ -160,6 +168,7 @@ public record EdgeConfig(
     long rulesReload = s.longValue(RULES_RELOAD_INTERVAL_MS, DEFAULT_RULES_RELOAD_INTERVAL_MS, 10, 3_600_000);
     long rulesSnapshot = s.longValue(RULES_SNAPSHOT_INTERVAL_MS, DEFAULT_RULES_SNAPSHOT_INTERVAL_MS, 100, 86_400_000);
 
+    long heartbeatMs = s.longValue(HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_INTERVAL_MS, 0, 3_600_000);
     s.requireAllKnown();
 
     RulesConfig rules = new RulesConfig(rulesFile, rulesShadow, rulesReload, rulesSnapshot);
@@ -174,9 +183,56 @@ public record EdgeConfig(
         maxInFlight, compression, Duration.ofMillis(retryInitialMs), Duration.ofMillis(retryMaxMs),
         Duration.ofMillis(timeoutMs));
     IngestSettings mqtt = new IngestSettings(mqttHost, mqttPort, tlsPort, maxPayload, eventLoops, dedupClients,
-        tlsPort > 0 ? tlsCert : null, tlsPort > 0 ? tlsKey : null, critical, bulk);
+        tlsPort > 0 ? tlsCert : null, tlsPort > 0 ? tlsKey : null, critical, bulk, mqttAuth);
     return new EdgeConfig(nodeId, group, dataDir, mqtt, httpHost, httpPort, endpoints, tlsCert, tlsKey, tlsCa,
-        new LogSettings(queueCapacity, queueMaxBytes, maxGroup, dedup), forwarder, rules);
+        new LogSettings(queueCapacity, queueMaxBytes, maxGroup, dedup, quota), forwarder, rules, heartbeatMs);
+  }
+
+  /** {@code buffer.*} and {@code streams.<class>.overflow}. */
+  private static QuotaSettings quota(Settings s) {
+    long quotaBytes = s.longValue(BUFFER_QUOTA_BYTES, DEFAULT_BUFFER_QUOTA_BYTES, 1024 * 1024, 1L << 50);
+    double high = fraction(s, BUFFER_HIGH_WATERMARK, DEFAULT_BUFFER_HIGH_WATERMARK);
+    double low = fraction(s, BUFFER_LOW_WATERMARK, DEFAULT_BUFFER_LOW_WATERMARK);
+    if (low >= high) {
+      throw s.fail(BUFFER_LOW_WATERMARK, "must be below buffer.highWatermark (" + high + ") (got " + low + ")");
+    }
+    java.util.Map<Priority, OverflowPolicy> policies = new java.util.EnumMap<>(Priority.class);
+    policies.put(Priority.CRITICAL, overflow(s, STREAMS_CRITICAL_OVERFLOW, DEFAULT_CRITICAL_OVERFLOW));
+    policies.put(Priority.NORMAL, overflow(s, STREAMS_NORMAL_OVERFLOW, DEFAULT_NORMAL_OVERFLOW));
+    policies.put(Priority.BULK, overflow(s, STREAMS_BULK_OVERFLOW, DEFAULT_BULK_OVERFLOW));
+    if (policies.get(Priority.CRITICAL) != OverflowPolicy.BACKPRESSURE) {
+      throw s.fail(STREAMS_CRITICAL_OVERFLOW, "must be backpressure: critical events are never evicted (got "
+          + policies.get(Priority.CRITICAL).label() + ")");
+    }
+    return new QuotaSettings(quotaBytes, high, low, policies);
+  }
+
+  private static OverflowPolicy overflow(Settings s, String key, String def) {
+    try {
+      String v = s.string(key, "");
+      return OverflowPolicy.parse(v.isEmpty() ? def : v);
+    } catch (IllegalArgumentException e) {
+      throw s.fail(key, e.getMessage());
+    }
+  }
+
+  /** A fraction in (0, 1]: {@code 0.95} or {@code 95%}. */
+  private static double fraction(Settings s, String key, double def) {
+    String v = s.string(key, "");
+    if (v.isEmpty()) {
+      return def;
+    }
+    double d;
+    try {
+      d = v.endsWith("%") ? Double.parseDouble(v.substring(0, v.length() - 1).trim()) / 100
+          : Double.parseDouble(v);
+    } catch (NumberFormatException e) {
+      throw s.fail(key, "must be a fraction like 0.95 or 95% (got " + v + ")");
+    }
+    if (!(d > 0 && d <= 1)) {
+      throw s.fail(key, "must be > 0 and <= 1 (got " + v + ")");
+    }
+    return d;
   }
 
   private static void checkRules(Settings s, String key, Path file) {

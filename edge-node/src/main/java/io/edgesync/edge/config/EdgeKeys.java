@@ -21,6 +21,9 @@ public final class EdgeKeys {
   public static final String MQTT_MAX_PAYLOAD_BYTES = "mqtt.maxPayloadBytes";
   public static final String MQTT_EVENT_LOOPS = "mqtt.eventLoops";
   public static final String MQTT_DEDUP_CLIENTS = "mqtt.dedupClients";
+  public static final String MQTT_AUTH = "mqtt.auth";
+  public static final String MQTT_USERS_FILE = "mqtt.usersFile";
+  public static final String MQTT_CLIENT_CA = "mqtt.clientCa";
   public static final String HTTP_HOST = "http.host";
   public static final String HTTP_PORT = "http.port";
   public static final String CLOUD_ENDPOINTS = "cloud.endpoints";
@@ -29,6 +32,13 @@ public final class EdgeKeys {
   public static final String TLS_CA = "tls.ca";
   public static final String STREAMS_CRITICAL = "streams.critical";
   public static final String STREAMS_BULK = "streams.bulk";
+  /** {@code streams.<class>.overflow}: the class's policy at the disk quota. */
+  public static final String STREAMS_CRITICAL_OVERFLOW = "streams.critical.overflow";
+  public static final String STREAMS_NORMAL_OVERFLOW = "streams.normal.overflow";
+  public static final String STREAMS_BULK_OVERFLOW = "streams.bulk.overflow";
+  public static final String BUFFER_QUOTA_BYTES = "buffer.quotaBytes";
+  public static final String BUFFER_HIGH_WATERMARK = "buffer.highWatermark";
+  public static final String BUFFER_LOW_WATERMARK = "buffer.lowWatermark";
   public static final String LOG_QUEUE_CAPACITY = "log.queueCapacity";
   public static final String LOG_QUEUE_MAX_BYTES = "log.queueMaxBytes";
   public static final String LOG_MAX_GROUP_EVENTS = "log.maxGroupEvents";
@@ -47,6 +57,7 @@ public final class EdgeKeys {
   public static final String FORWARD_RETRY_INITIAL_MS = "forward.retryInitialMs";
   public static final String FORWARD_RETRY_MAX_MS = "forward.retryMaxMs";
   public static final String FORWARD_REQUEST_TIMEOUT_MS = "forward.requestTimeoutMs";
+  public static final String HEARTBEAT_INTERVAL_MS = "heartbeat.intervalMs";
 
   // Defaults: change them here only.
   static final String DEFAULT_DATA_DIR = "data";
@@ -60,6 +71,12 @@ public final class EdgeKeys {
   static final int DEFAULT_LOG_QUEUE_CAPACITY = 65_536;
   static final long DEFAULT_LOG_QUEUE_MAX_BYTES = 64L * 1024 * 1024;
   static final int DEFAULT_LOG_MAX_GROUP_EVENTS = 4096;
+  static final long DEFAULT_BUFFER_QUOTA_BYTES = 2L * 1024 * 1024 * 1024;
+  static final double DEFAULT_BUFFER_HIGH_WATERMARK = 0.95;
+  static final double DEFAULT_BUFFER_LOW_WATERMARK = 0.90;
+  static final String DEFAULT_CRITICAL_OVERFLOW = "backpressure";
+  static final String DEFAULT_NORMAL_OVERFLOW = "backpressure";
+  static final String DEFAULT_BULK_OVERFLOW = "drop-oldest";
   static final boolean DEFAULT_DEDUP_ENABLED = true;
   static final java.time.Duration DEFAULT_DEDUP_WINDOW = java.time.Duration.ofMinutes(10);
   static final int DEFAULT_DEDUP_MAX_KEYS_PER_BUCKET = 500_000;
@@ -73,6 +90,7 @@ public final class EdgeKeys {
   static final int DEFAULT_FORWARD_RETRY_INITIAL_MS = 200;
   static final int DEFAULT_FORWARD_RETRY_MAX_MS = 30_000;
   static final int DEFAULT_FORWARD_REQUEST_TIMEOUT_MS = 30_000;
+  static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 
   /** Default of {@code mqtt.eventLoops}: one MQTT listener instance per core. */
   static int defaultEventLoops() {
@@ -93,6 +111,11 @@ public final class EdgeKeys {
       new Key(MQTT_EVENT_LOOPS, "number of cores", "MQTT listener instances (event loops) sharing the port"),
       new Key(MQTT_DEDUP_CLIENTS, String.valueOf(DEFAULT_MQTT_DEDUP_CLIENTS),
           "clients whose recent QoS1/2 packet ids are remembered for DUP detection (LRU)"),
+      new Key(MQTT_AUTH, "none", "MQTT client authentication: none | password | certificate | password,certificate "
+          + "(either works); docs/SECURITY.md"),
+      new Key(MQTT_USERS_FILE, "", "MQTT users and topic ACLs (YAML, PBKDF2 hashes, `provisioning mqtt-user`); "
+          + "relative to the config file's folder; required unless mqtt.auth=none"),
+      new Key(MQTT_CLIENT_CA, "tls.ca", "CA (PEM) client certificates must chain to, with mqtt.auth=certificate"),
       new Key(HTTP_HOST, DEFAULT_HTTP_HOST, "address the status HTTP server binds"),
       new Key(HTTP_PORT, String.valueOf(DEFAULT_HTTP_PORT), "status HTTP port: /health, /metrics, /status (0 = pick a free port)"),
       new Key(CLOUD_ENDPOINTS, "", "cloud ingest endpoints, host:port list, tried in order; empty = no forwarding"),
@@ -101,6 +124,17 @@ public final class EdgeKeys {
       new Key(TLS_CA, "", "fleet CA certificate (PEM); required with cloud.endpoints"),
       new Key(STREAMS_CRITICAL, "", "MQTT topic filters of the critical class"),
       new Key(STREAMS_BULK, "", "MQTT topic filters of the bulk class (everything else is normal)"),
+      new Key(STREAMS_CRITICAL_OVERFLOW, DEFAULT_CRITICAL_OVERFLOW,
+          "critical at the disk quota: backpressure only (critical is never evicted)"),
+      new Key(STREAMS_NORMAL_OVERFLOW, DEFAULT_NORMAL_OVERFLOW,
+          "normal at the disk quota: backpressure (PUBACK withheld, sockets paused) | drop-oldest"),
+      new Key(STREAMS_BULK_OVERFLOW, DEFAULT_BULK_OVERFLOW,
+          "bulk at the disk quota: drop-oldest (oldest evicted, loss ledger) | backpressure"),
+      new Key(BUFFER_QUOTA_BYTES, "2g", "disk quota of the log: live envelope bytes (not yet released by the cloud)"),
+      new Key(BUFFER_HIGH_WATERMARK, String.valueOf(DEFAULT_BUFFER_HIGH_WATERMARK),
+          "fraction of the quota above which drop-oldest classes are evicted / publishing sockets paused"),
+      new Key(BUFFER_LOW_WATERMARK, String.valueOf(DEFAULT_BUFFER_LOW_WATERMARK),
+          "fraction of the quota eviction frees down to, and below which paused sockets resume"),
       new Key(LOG_QUEUE_CAPACITY, String.valueOf(DEFAULT_LOG_QUEUE_CAPACITY),
           "appends waiting for the log writer; beyond it appends fail fast (log full)"),
       new Key(LOG_QUEUE_MAX_BYTES, String.valueOf(DEFAULT_LOG_QUEUE_MAX_BYTES),
@@ -126,7 +160,9 @@ public final class EdgeKeys {
       new Key(FORWARD_RETRY_INITIAL_MS, String.valueOf(DEFAULT_FORWARD_RETRY_INITIAL_MS), "first retry backoff (doubles, full jitter)"),
       new Key(FORWARD_RETRY_MAX_MS, String.valueOf(DEFAULT_FORWARD_RETRY_MAX_MS), "ceiling of the retry backoff"),
       new Key(FORWARD_REQUEST_TIMEOUT_MS, String.valueOf(DEFAULT_FORWARD_REQUEST_TIMEOUT_MS),
-          "a batch not answered in this time counts as failed"));
+          "a batch not answered in this time counts as failed"),
+      new Key(HEARTBEAT_INTERVAL_MS, String.valueOf(DEFAULT_HEARTBEAT_INTERVAL_MS),
+          "how often the node posts a heartbeat (backlog, link, rates) to the cloud; 0 = never; docs/METRICS.md"));
 
   private EdgeKeys() {}
 

@@ -63,7 +63,8 @@ public final class BatchForwarder {
   private static final long MAX_STOP_WAIT_MS = 10_000;
   /** Reasons the cloud may give with 400/403/413 (docs/PROTOCOL.md); anything else is tagged by status. */
   private static final Set<String> KNOWN_REJECTIONS = Set.of("BAD_MAGIC", "UNSUPPORTED_VERSION", "TRUNCATED",
-      "CRC_MISMATCH", "BAD_COMPRESSION", "BAD_SEQUENCE", "BAD_ENVELOPE", "NODE_MISMATCH", "TOO_LARGE");
+      "CRC_MISMATCH", "BAD_COMPRESSION", "BAD_SEQUENCE", "BAD_ENVELOPE", "NODE_MISMATCH", "TOO_LARGE",
+      "UNSUPPORTED_FLAGS");
 
   /** Link state as shown by {@link #status()}. */
   enum Link {
@@ -418,7 +419,8 @@ public final class BatchForwarder {
     long from = s.sent + 1;
     int maxEvents = batchEventsLimit;
     int maxBytes = batchBytesLimit;
-    worker.executeBlocking(() -> readAndEncode(s.priority, from, maxEvents, maxBytes), false)
+    long acked = s.acked;
+    worker.executeBlocking(() -> readAndEncode(s.priority, from, maxEvents, maxBytes, acked), false)
         .onComplete(ar -> {
           s.building = false;
           building--;
@@ -427,22 +429,31 @@ public final class BatchForwarder {
             onBuildFailed(s, from, ar.cause().toString(), ar.cause(), "log_read", backoff.delayMs(s.buildFailures++));
           } else if (ar.result() instanceof OutgoingBatch b) {
             onBuilt(s, b, generation);
-          } else if (ar.result() instanceof LogHole h && h.first() - 1 > s.acked) {
+          } else if (ar.result() instanceof LogHole h && h.first() - 1 > s.acked
+              && log.firstClassSeq(s.priority) <= h.first()) {
             // events the cloud never acknowledged are missing from the log: protocol v1 cannot skip them
             onBuildFailed(s, from, "the log has no " + s.priority.label() + " events " + from + ".." + (h.first() - 1)
                 + " (it continues at " + h.first() + ") but the cloud committed only up to " + s.acked, null,
                 "log_hole", backoff.maxMs());
           }
-          // a LogHole at or below the acknowledged watermark: released while we read; the next build starts after it
+          // a LogHole at or below the acknowledged watermark: released while we read; the next build starts after it.
+          // One above it whose start the log has passed since: evicted while we read; the next build sends with SKIP
           pump();
         });
   }
 
   /**
    * Runs on the worker: blocking log read, checks, encoding. Null when the log had nothing
-   * from {@code from} on; a {@link LogHole} when it starts later than {@code from}.
+   * from {@code from} on; a {@link LogHole} when it starts later than {@code from} for another
+   * reason than eviction.
+   *
+   * <p>SKIP (docs/PROTOCOL.md): when the batch starts at the log's first live class sequence
+   * number and that is above {@code acked + 1}, every number in between was released or evicted
+   * at the disk quota (the log is one contiguous live run per class), so the frame carries the
+   * SKIP flag and the cloud accepts the jump instead of answering 409. The first live number is
+   * read after the events, so an eviction racing the read only makes this batch go without SKIP.
    */
-  private BuildResult readAndEncode(Priority c, long from, int maxEvents, int maxBytes) {
+  private BuildResult readAndEncode(Priority c, long from, int maxEvents, int maxBytes, long acked) {
     List<byte[]> envelopes = log.read(c, from, maxEvents, maxBytes);
     if (envelopes.isEmpty()) {
       return null;
@@ -455,14 +466,20 @@ public final class BatchForwarder {
       throw new IllegalStateException("log read of " + c.label() + " from classSeq " + from + " returned classSeq "
           + first + ".." + last + " (" + envelopes.size() + " events): not a contiguous run of the class");
     }
-    if (first != from) {
+    long firstLive = log.firstClassSeq(c);
+    boolean skip = first == firstLive && first > acked + 1;
+    if (first != from && !skip) {
       return new LogHole(from, first);
+    }
+    if (skip) {
+      LOG.info("[node-id: {}] [class: {}] [classSeq: {}..{}] sending with SKIP: classSeq {}..{} were evicted at the "
+          + "disk quota (see the loss ledger)", node, c.label(), first, last, acked + 1, first - 1);
     }
     int rawBytes = 0;
     for (byte[] e : envelopes) {
       rawBytes += e.length;
     }
-    byte[] frame = BatchCodec.encode(new EventBatch(node, c, first, envelopes), config.compression());
+    byte[] frame = BatchCodec.encode(new EventBatch(node, c, first, envelopes, skip), config.compression());
     long lastIngestMs = EnvelopeCodec.decode(lastEnvelope).ingestTimeMs();
     return new OutgoingBatch(c, first, last, envelopes.size(), rawBytes, frame, lastIngestMs);
   }

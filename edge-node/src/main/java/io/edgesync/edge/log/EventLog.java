@@ -4,11 +4,13 @@ import io.edgesync.edge.dedup.DedupIndex;
 import io.edgesync.edge.dedup.DedupKey;
 import io.edgesync.edge.dedup.DedupStats;
 import io.edgesync.model.Priority;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +22,6 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -73,8 +74,7 @@ public final class EventLog implements LogReader, AutoCloseable {
   private final GroupCommitWriter writer;
   private final DedupIndex dedup; // null when dedup.enabled is false
   private final LogSettings settings;
-  private final AtomicLongArray released = new AtomicLongArray(LogKeys.CLASSES);
-  private final Object releaseLock = new Object();
+  private final LogSpace space;
   // read lock: any RocksDB use outside the writer thread; write lock: close
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private final AtomicBoolean closing = new AtomicBoolean();
@@ -98,6 +98,7 @@ public final class EventLog implements LogReader, AutoCloseable {
       stores.put(AUX_STORES.get(i), new AuxStore(AUX_STORES.get(i), dbPath, db, auxCfs.get(i), syncWrite,
           lifecycle.readLock(), () -> open));
     }
+    this.space = new LogSpace(settings.quota());
     long nextSeq = LogKeys.parseLong(db.get(metaCf, LogKeys.NEXT_SEQ), 1);
     long[] nextClassSeq = new long[LogKeys.CLASSES];
     for (int c = 0; c < LogKeys.CLASSES; c++) {
@@ -107,7 +108,25 @@ public final class EventLog implements LogReader, AutoCloseable {
         throw new IllegalStateException("[db: " + dbPath + "] released." + Priority.fromCode(c).label() + " = " + rel
             + " is above the last class sequence " + (nextClassSeq[c] - 1));
       }
-      released.set(c, rel);
+      space.released.set(c, rel);
+      space.evicted.set(c, LogKeys.parseLong(db.get(metaCf, LogKeys.evicted(c)), 0));
+      space.evictedEvents.set(c, LogKeys.parseLong(db.get(metaCf, LogKeys.evictedEvents(c)), 0));
+      byte[] appended = db.get(metaCf, LogKeys.bytesAppended(c));
+      if (appended == null) {
+        // a log written before the quota existed: count its live bytes once and persist the counters
+        long live = LogSpace.sizes(db, logCf, c, space.firstLive(c), nextClassSeq[c] - 1, Long.MAX_VALUE)[0];
+        try (WriteBatch b = new WriteBatch()) {
+          b.put(metaCf, LogKeys.bytesAppended(c), LogKeys.longValue(live));
+          b.put(metaCf, LogKeys.bytesReleased(c), LogKeys.longValue(0));
+          b.put(metaCf, LogKeys.bytesEvicted(c), LogKeys.longValue(0));
+          db.write(syncWrite, b);
+        }
+        space.bytesAppended.set(c, live);
+      } else {
+        space.bytesAppended.set(c, LogKeys.parseLong(appended, 0));
+        space.bytesReleased.set(c, LogKeys.parseLong(db.get(metaCf, LogKeys.bytesReleased(c)), 0));
+        space.bytesEvicted.set(c, LogKeys.parseLong(db.get(metaCf, LogKeys.bytesEvicted(c)), 0));
+      }
     }
     AuxStore dedupStore = stores.get("dedup");
     if (settings.dedup().enabled()) {
@@ -118,12 +137,38 @@ public final class EventLog implements LogReader, AutoCloseable {
       this.dedup = null;
     }
     this.writer = new GroupCommitWriter(vertx, dbPath, db, logCf, metaCf, dedupStore.handle(), dedup, syncWrite,
-        settings, nextSeq, nextClassSeq, registry);
+        settings, nextSeq, nextClassSeq, space, registry);
     for (Priority p : Priority.values()) {
       meters.add(Gauge.builder("edge.log.backlog.events", this, l -> l.backlog(p))
-          .description("events in the log not yet committed by the cloud (lastClassSeq - releasedClassSeq)")
+          .description("events in the log not yet committed by the cloud nor evicted")
+          .tag("class", p.label()).register(registry));
+      meters.add(Gauge.builder("edge.buffer.class.bytes", space, sp -> sp.liveBytes(p.code()))
+          .description("live envelope bytes of the class (not released, not evicted)")
+          .tag("class", p.label()).register(registry));
+      meters.add(FunctionCounter.builder("edge.log.evicted.events", space, sp -> sp.evictedEvents.get(p.code()))
+          .description("events evicted at the disk quota (persisted total; each range has a loss-ledger event)")
+          .tag("class", p.label()).tag("reason", "quota").register(registry));
+      meters.add(FunctionCounter.builder("edge.log.evicted.bytes", space, sp -> sp.bytesEvicted.get(p.code()))
+          .description("envelope bytes evicted at the disk quota (persisted total)")
           .tag("class", p.label()).register(registry));
     }
+    meters.add(Gauge.builder("edge.buffer.used.bytes", space, LogSpace::usedBytes)
+        .description("live envelope bytes in the log (what the quota counts)").register(registry));
+    meters.add(Gauge.builder("edge.buffer.quota.bytes", space, sp -> sp.quota.quotaBytes())
+        .description("disk quota of the log (buffer.quotaBytes)").register(registry));
+    meters.add(Gauge.builder("edge.buffer.disk.bytes", space, sp -> sp.diskBytes)
+        .description("RocksDB on disk: SST files of every column family + live WAL").register(registry));
+    meters.add(Gauge.builder("edge.buffer.time.to.full.seconds", space, sp -> {
+      Double t = sp.timeToFullSeconds();
+      return t == null ? Double.NaN : t;
+    }).description("forecast until the quota is reached at the current net growth; NaN when not growing")
+        .register(registry));
+    meters.add(Gauge.builder("edge.buffer.ingress.bytes.per.second", space, sp -> sp.ingressBytesPerSec)
+        .description("appended envelope bytes per second (EWMA, ~5 s)").register(registry));
+    meters.add(Gauge.builder("edge.buffer.egress.bytes.per.second", space, sp -> sp.egressBytesPerSec)
+        .description("released (cloud-committed) envelope bytes per second (EWMA, ~5 s)").register(registry));
+    meters.add(Gauge.builder("edge.buffer.blocked", this, l -> l.writer.blocked() ? 1 : 0)
+        .description("1 while appends are held at the disk quota (backpressure)").register(registry));
     this.open = true;
     writer.start();
     LOG.info("[db: {}] event log open: next seq {}, classes {}", dbPath, nextSeq, describe());
@@ -148,7 +193,13 @@ public final class EventLog implements LogReader, AutoCloseable {
     Path abs = dir.toAbsolutePath().normalize();
     String dbPath = abs.toString();
     try {
-      Files.createDirectories(abs);
+      // folders it creates are 0700 (data.dir holds every event; SECURITY.md)
+      if (abs.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+        Files.createDirectories(abs, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      } else {
+        Files.createDirectories(abs);
+      }
     } catch (IOException e) {
       throw new EventLogException(dbPath, "creating the folder", e);
     }
@@ -272,7 +323,10 @@ public final class EventLog implements LogReader, AutoCloseable {
     return writer.queueDepth();
   }
 
-  /** Writer queue fill, 0..1; the MQTT ingest pauses its sockets above a high watermark. */
+  /**
+   * Writer queue fill, 0..1; the MQTT ingest pauses its sockets above a high watermark. 1 while
+   * appends are held at the disk quota, until the log is back under {@code buffer.lowWatermark}.
+   */
   public double queuePressure() {
     return writer.pressure();
   }
@@ -315,22 +369,104 @@ public final class EventLog implements LogReader, AutoCloseable {
 
   @Override
   public long releasedClassSeq(Priority c) {
-    return released.get(c.code());
+    return space.released.get(c.code());
   }
 
-  /** Events of {@code c} not yet released. */
+  /** Events of {@code c} still in the log: neither released nor evicted. */
   public long backlog(Priority c) {
-    return lastClassSeq(c) - releasedClassSeq(c);
+    return Math.max(0, lastClassSeq(c) - space.firstLive(c.code()) + 1);
   }
 
+  @Override
+  public long firstClassSeq(Priority c) {
+    return space.firstLive(c.code());
+  }
+
+  /** Events of {@code c} evicted at the disk quota so far (persisted total). */
+  public long evictedEvents(Priority c) {
+    return space.evictedEvents.get(c.code());
+  }
+
+  /** Live envelope bytes of the log (what {@code buffer.quotaBytes} counts). Non-blocking. */
+  public long usedBytes() {
+    return space.usedBytes();
+  }
+
+  /** Whether appends are held at the disk quota. Non-blocking. */
+  public boolean atQuota() {
+    return writer.blocked();
+  }
+
+  /**
+   * Appends the writer holds because they do not fit under the quota (their futures are open;
+   * later appends wait in the queue behind them). Non-blocking.
+   */
+  public int heldAppends() {
+    return writer.held();
+  }
+
+  /** Envelope bytes queued for, held by or inside a group commit. Non-blocking. */
+  public long pendingBytes() {
+    return writer.queuedBytes();
+  }
+
+  /**
+   * The {@code buffer} section of {@code /status}: quota, used (logical) and disk bytes, rates,
+   * time-to-full, per-class backlog, evictions and the last {@value LogSpace#LEDGER_KEPT} loss-ledger
+   * entries. Non-blocking (atomics and figures the writer samples every second).
+   */
+  public JsonObject bufferStatus() {
+    QuotaSettings q = space.quota;
+    long now = System.currentTimeMillis();
+    JsonObject classes = new JsonObject();
+    long evictedEvents = 0;
+    long evictedBytes = 0;
+    for (Priority p : Priority.values()) {
+      int c = p.code();
+      long oldest = space.oldestIngestMs.get(c);
+      long backlog = backlog(p);
+      classes.put(p.label(), new JsonObject()
+          .put("overflow", q.policy(p).label())
+          .put("backlogEvents", backlog)
+          .put("backlogBytes", space.liveBytes(c))
+          .put("oldestEventAgeMs", backlog > 0 && oldest > 0 ? Math.max(0, now - oldest) : null)
+          .put("firstClassSeq", space.firstLive(c))
+          .put("evictedEvents", space.evictedEvents.get(c))
+          .put("evictedBytes", space.bytesEvicted.get(c)));
+      evictedEvents += space.evictedEvents.get(c);
+      evictedBytes += space.bytesEvicted.get(c);
+    }
+    Double ttf = space.timeToFullSeconds();
+    return new JsonObject()
+        .put("quotaBytes", q.quotaBytes())
+        .put("highWatermarkBytes", q.highBytes())
+        .put("lowWatermarkBytes", q.lowBytes())
+        .put("usedBytes", space.usedBytes())
+        .put("diskBytes", space.diskBytes)
+        .put("blocked", writer.blocked())
+        .put("heldAppends", writer.held())
+        .put("ingressBytesPerSec", Math.round(space.ingressBytesPerSec))
+        .put("egressBytesPerSec", Math.round(space.egressBytesPerSec))
+        .put("timeToFullSeconds", ttf == null ? null : Math.round(ttf))
+        .put("classes", classes)
+        .put("evicted", new JsonObject().put("events", evictedEvents).put("bytes", evictedBytes)
+            .put("ranges", space.evictions.get()))
+        .put("ledger", space.ledger());
+  }
+
+  /**
+   * Releases {@code c} up to {@code classSeq}: persists the watermark and deletes what is still
+   * live of that range (eviction may have deleted part of it), subtracting its bytes from the
+   * quota, in one WriteBatch. Decided and written under the space lock shared with eviction.
+   */
   @Override
   public void release(Priority c, long classSeq) {
     lifecycle.readLock().lock();
     try {
       checkOpen();
-      synchronized (releaseLock) {
-        int code = c.code();
-        long current = released.get(code);
+      int code = c.code();
+      synchronized (space.lock) {
+        long current = space.released.get(code);
         if (classSeq <= current) {
           return;
         }
@@ -343,15 +479,23 @@ public final class EventLog implements LogReader, AutoCloseable {
             return;
           }
         }
+        long liveFrom = space.firstLive(code);
         try (WriteBatch batch = new WriteBatch()) {
+          long bytes = 0;
           batch.put(metaCf, LogKeys.released(code), LogKeys.longValue(classSeq));
-          batch.deleteRange(logCf, LogKeys.logKey(code, current + 1), LogKeys.logKey(code, classSeq + 1));
+          if (liveFrom <= classSeq) {
+            bytes = LogSpace.sizes(db, logCf, code, liveFrom, classSeq, Long.MAX_VALUE)[0];
+            batch.deleteRange(logCf, LogKeys.logKey(code, liveFrom), LogKeys.logKey(code, classSeq + 1));
+            batch.put(metaCf, LogKeys.bytesReleased(code), LogKeys.longValue(space.bytesReleased.get(code) + bytes));
+          }
           db.write(releaseWrite, batch);
+          space.bytesReleased.addAndGet(code, bytes);
         } catch (RocksDBException e) {
           throw new EventLogException(dbPath, "release of " + c.label() + " up to classSeq " + classSeq, e);
         }
-        released.set(code, classSeq);
+        space.released.set(code, classSeq);
       }
+      writer.roomFreed();
     } finally {
       lifecycle.readLock().unlock();
     }
@@ -399,7 +543,7 @@ public final class EventLog implements LogReader, AutoCloseable {
     StringBuilder b = new StringBuilder();
     for (Priority p : Priority.values()) {
       b.append(p.label()).append(" last=").append(lastClassSeq(p)).append(" released=")
-          .append(releasedClassSeq(p)).append("; ");
+          .append(releasedClassSeq(p)).append(" evicted=").append(space.evicted.get(p.code())).append("; ");
     }
     return b.toString();
   }

@@ -3,6 +3,9 @@ package io.edgesync.edge.log;
 import io.edgesync.edge.dedup.DedupIndex;
 import io.edgesync.edge.dedup.DedupKey;
 import io.edgesync.model.EnvelopeCodec;
+import io.edgesync.model.Event;
+import io.edgesync.model.EventKind;
+import io.edgesync.model.Priority;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -13,7 +16,11 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -24,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -51,6 +59,15 @@ import org.slf4j.LoggerFactory;
  * {@code maxGroupEvents} and {@link #MAX_GROUP_BYTES}, so an idle log commits single
  * events and a loaded one commits thousands per fsync.
  *
+ * <p>Disk quota ({@link QuotaSettings}, docs/ARCHITECTURE-edge.md "Disk quota"): before each
+ * group the writer checks the live bytes of the log. Above the high watermark it evicts the
+ * oldest unreleased events of the drop-oldest classes, in whole ranges, down to the low
+ * watermark; each eviction is one WriteBatch (sync) holding the {@code DeleteRange}, the
+ * eviction counters and a critical loss-ledger event. An append that still does not fit under
+ * the quota waits here, in order, with everything behind it (its future stays open, so no
+ * PUBACK), and the log reports full pressure so the MQTT ingest pauses the publishing sockets;
+ * once a release brings the log under the low watermark they resume.
+ *
  * <p>Threads: {@link #append} from any thread (normally an event loop; never blocks);
  * the counters marked "writer thread" are touched only by the writer thread; the
  * published counters are atomics.
@@ -60,6 +77,20 @@ public final class GroupCommitWriter {
   static final long MAX_GROUP_BYTES = 16L * 1024 * 1024;
   private static final Logger LOG = LoggerFactory.getLogger(GroupCommitWriter.class);
   private static final long POLL_MS = 50;
+  /** Longest wait for room while appends are held at the quota (a release wakes the writer at once). */
+  private static final long ROOM_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+  private static final long SAMPLE_NANOS = TimeUnit.SECONDS.toNanos(1);
+  static final String LEDGER_SOURCE = "edge:ledger";
+  static final String LEDGER_TOPIC = "$edge/ledger";
+  /** Room for the loss-ledger event an eviction adds (its envelope is ~250 bytes). */
+  private static final long LEDGER_ALLOWANCE = 512;
+  /**
+   * Smallest live size of a class worth evicting: below it a range would free little more than
+   * its own ledger event costs (the log then waits instead, as with nothing to evict).
+   */
+  private static final long MIN_EVICTABLE_BYTES = 4 * LEDGER_ALLOWANCE;
+  /** Eviction order: lowest priority first; critical never. */
+  private static final List<Priority> EVICTABLE = List.of(Priority.BULK, Priority.NORMAL);
 
   /** One append waiting for its group commit. */
   private static final class Pending {
@@ -96,6 +127,17 @@ public final class GroupCommitWriter {
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final Thread thread;
   private volatile boolean accepting = true;
+  private final LogSpace space;
+  private final QuotaSettings quota;
+  /** True while appends are held at the quota (until the log is back under the low watermark). */
+  private volatile boolean blocked;
+  /** Appends that did not fit under the quota at the last admission (published for status and tests). */
+  private volatile int held;
+
+  // writer thread only: appends taken from the queue, waiting for the next group (bounded by one group)
+  private final ArrayDeque<Pending> staging = new ArrayDeque<>();
+  private long stagedBytes;
+  private long lastSampleNanos;
 
   // writer thread only
   private long nextSeq;
@@ -120,7 +162,9 @@ public final class GroupCommitWriter {
    */
   GroupCommitWriter(Vertx vertx, String dbPath, RocksDB db, ColumnFamilyHandle logCf, ColumnFamilyHandle metaCf,
       ColumnFamilyHandle dedupCf, DedupIndex dedup, WriteOptions syncWrite, LogSettings settings, long nextSeq,
-      long[] nextClassSeq, MeterRegistry registry) {
+      long[] nextClassSeq, LogSpace space, MeterRegistry registry) {
+    this.space = space;
+    this.quota = settings.quota();
     this.vertx = vertx;
     this.dbPath = dbPath;
     this.db = db;
@@ -235,8 +279,14 @@ public final class GroupCommitWriter {
     return queuedBytes.get();
   }
 
-  /** How full the queue is, 0..1 (the larger of the event and the byte ratio). */
+  /**
+   * How full the queue is, 0..1 (the larger of the event and the byte ratio); 1 while appends
+   * are held at the disk quota (until the log is back under the low watermark).
+   */
   public double pressure() {
+    if (blocked) {
+      return 1.0;
+    }
     return Math.max((double) queue.size() / queueCapacity, (double) queuedBytes.get() / queueMaxBytes);
   }
 
@@ -252,6 +302,21 @@ public final class GroupCommitWriter {
 
   void onDurable(Runnable listener) {
     listeners.add(listener);
+  }
+
+  /** Whether appends are held at the disk quota. */
+  boolean blocked() {
+    return blocked;
+  }
+
+  /** Appends waiting for room under the quota (0 when none; up to one group, the queue holds the rest). */
+  int held() {
+    return held;
+  }
+
+  /** Wakes the writer when it waits for room (after a release). Any thread. */
+  void roomFreed() {
+    LockSupport.unpark(thread);
   }
 
   /**
@@ -272,33 +337,233 @@ public final class GroupCommitWriter {
   }
 
   private void run() {
-    List<Pending> group = new ArrayList<>(Math.min(maxGroupEvents, 4096));
     while (true) {
-      Pending first;
-      try {
-        first = queue.poll(POLL_MS, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        // only stopAndDrain ends this thread, after the queue is empty
-        continue;
-      }
-      if (first == null) {
-        if (!accepting && appendsInProgress.get() == 0 && queue.isEmpty()) {
-          return;
+      maybeSample();
+      if (staging.isEmpty()) {
+        Pending first;
+        try {
+          first = queue.poll(POLL_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          // only stopAndDrain ends this thread, after the queue is empty
+          continue;
         }
-        if (dedup != null) {
-          dedup.maintain();
+        if (first == null) {
+          idle();
+          if (!accepting && appendsInProgress.get() == 0 && queue.isEmpty()) {
+            return;
+          }
+          continue;
         }
-        continue;
+        stage(first);
       }
-      group.add(first);
-      long bytes = first.envelope.length;
       Pending p;
-      while (group.size() < maxGroupEvents && bytes < MAX_GROUP_BYTES && (p = queue.poll()) != null) {
-        group.add(p);
-        bytes += p.envelope.length;
+      while (staging.size() < maxGroupEvents && stagedBytes < MAX_GROUP_BYTES && (p = queue.poll()) != null) {
+        stage(p);
+      }
+      List<Pending> group = admit();
+      if (group.isEmpty()) {
+        if (!accepting) {
+          // closing with no room: not stored, not acknowledged, so the clients redeliver
+          failStaged(new LogClosedException("[db: " + dbPath + "] the log is closing and at its quota"));
+          continue;
+        }
+        idle();
+        LockSupport.parkNanos(ROOM_WAIT_NANOS); // a release unparks us
+        continue;
+      }
+      long bytes = 0;
+      for (Pending g : group) {
+        bytes += g.envelope.length;
       }
       commit(group, bytes);
-      group.clear();
+      checkUnblock();
+    }
+  }
+
+  private void stage(Pending p) {
+    staging.addLast(p);
+    stagedBytes += p.envelope.length;
+  }
+
+  private void idle() {
+    if (dedup != null) {
+      dedup.maintain();
+    }
+    checkUnblock();
+  }
+
+  private void maybeSample() {
+    long now = System.nanoTime();
+    if (now - lastSampleNanos >= SAMPLE_NANOS) {
+      lastSampleNanos = now;
+      space.sample(db, logCf, now, System.currentTimeMillis());
+    }
+  }
+
+  /**
+   * The prefix of the staged appends that fits under the quota, after evicting drop-oldest
+   * classes when the log is above the high watermark. What does not fit stays staged (in order).
+   */
+  private List<Pending> admit() {
+    long used = space.usedBytes();
+    if (used + stagedBytes > quota.highBytes()) {
+      evict(used + stagedBytes - quota.lowBytes());
+      used = space.usedBytes();
+      if (used + stagedBytes > quota.highBytes()) {
+        block(used);
+      }
+    }
+    List<Pending> out = new ArrayList<>(staging.size());
+    long taken = 0;
+    while (!staging.isEmpty()) {
+      int len = staging.peekFirst().envelope.length;
+      // an append into an empty log is always taken, so one event larger than the quota cannot be stuck
+      if (used + taken + len > quota.quotaBytes() && (used > 0 || taken > 0)) {
+        break;
+      }
+      out.add(staging.pollFirst());
+      stagedBytes -= len;
+      taken += len;
+    }
+    held = staging.size();
+    if (!staging.isEmpty()) {
+      block(used + taken);
+    }
+    return out;
+  }
+
+  private void block(long used) {
+    if (!blocked) {
+      blocked = true;
+      LOG.warn("[db: {}] disk quota: {} of {} bytes live and nothing left to evict; holding appends "
+          + "(PUBACK withheld, publishing sockets paused) until the log is under {} bytes",
+          dbPath, used, quota.quotaBytes(), quota.lowBytes());
+    }
+  }
+
+  private void checkUnblock() {
+    if (blocked && staging.isEmpty() && space.usedBytes() <= quota.lowBytes()) {
+      blocked = false;
+      LOG.info("[db: {}] disk quota: {} bytes live, under the low watermark {}; taking appends again",
+          dbPath, space.usedBytes(), quota.lowBytes());
+      notifyListeners();
+    }
+  }
+
+  private void failStaged(RuntimeException failure) {
+    List<Pending> failed = new ArrayList<>(staging);
+    staging.clear();
+    held = 0;
+    long bytes = stagedBytes;
+    stagedBytes = 0;
+    queuedBytes.addAndGet(-bytes);
+    complete(failed, failure);
+  }
+
+  /** Evicts drop-oldest classes, lowest priority first, until {@code need} bytes are freed or none is left. */
+  private void evict(long need) {
+    long freed = 0;
+    for (Priority p : EVICTABLE) {
+      if (quota.policy(p) != OverflowPolicy.DROP_OLDEST) {
+        continue;
+      }
+      while (freed < need) {
+        long got = evictRange(p, need - freed);
+        if (got == Long.MIN_VALUE) {
+          break;
+        }
+        freed += got;
+      }
+      if (freed >= need) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Evicts the oldest live events of {@code p} worth at least {@code want} bytes plus the
+   * ledger event's cost, and at least a quarter of the watermark gap (so ranges stay large and
+   * ledger events few), or all of them, in one WriteBatch with its loss-ledger event. Does
+   * nothing when the class holds less than {@link #MIN_EVICTABLE_BYTES}.
+   *
+   * @return bytes freed net of the ledger event; {@link Long#MIN_VALUE} when nothing was evicted
+   */
+  private long evictRange(Priority p, long want) {
+    int c = p.code();
+    int crit = Priority.CRITICAL.code();
+    synchronized (space.lock) {
+      long from = space.firstLive(c);
+      long last = nextClassSeq[c] - 1;
+      if (from > last || space.liveBytes(c) < MIN_EVICTABLE_BYTES) {
+        return Long.MIN_VALUE;
+      }
+      long target = Math.max(want + LEDGER_ALLOWANCE, (quota.highBytes() - quota.lowBytes()) / 4);
+      long[] range;
+      try {
+        range = LogSpace.sizes(db, logCf, c, from, last, target);
+      } catch (RocksDBException | RuntimeException e) {
+        LOG.error("[db: {}] [class: {}] eviction scan from classSeq {} failed: {}", dbPath, p.label(), from, e.toString());
+        return Long.MIN_VALUE;
+      }
+      if (range[2] == 0) {
+        return Long.MIN_VALUE;
+      }
+      long bytes = range[0];
+      long to = range[1];
+      long count = to - from + 1;
+      long now = System.currentTimeMillis();
+      JsonObject entry = new JsonObject()
+          .put("class", p.label())
+          .put("fromClassSeq", from)
+          .put("toClassSeq", to)
+          .put("count", count)
+          .put("bytes", bytes)
+          .put("reason", "quota")
+          .put("at", Instant.ofEpochMilli(now).toString());
+      long seq = nextSeq;
+      long classSeq = nextClassSeq[crit];
+      byte[] ledgerEvent = EnvelopeCodec.encode(new Event(seq, classSeq, Priority.CRITICAL, LEDGER_SOURCE,
+          LEDGER_TOPIC, null, now, now, entry.encode().getBytes(StandardCharsets.UTF_8), EventKind.EVENT, null));
+      try (WriteBatch batch = new WriteBatch()) {
+        batch.deleteRange(logCf, LogKeys.logKey(c, from), LogKeys.logKey(c, to + 1));
+        batch.put(metaCf, LogKeys.evicted(c), LogKeys.longValue(to));
+        batch.put(metaCf, LogKeys.evictedEvents(c), LogKeys.longValue(space.evictedEvents.get(c) + count));
+        batch.put(metaCf, LogKeys.bytesEvicted(c), LogKeys.longValue(space.bytesEvicted.get(c) + bytes));
+        batch.put(logCf, LogKeys.logKey(crit, classSeq), ledgerEvent);
+        batch.put(metaCf, LogKeys.NEXT_SEQ, LogKeys.longValue(seq + 1));
+        batch.put(metaCf, LogKeys.nextClassSeq(crit), LogKeys.longValue(classSeq + 1));
+        batch.put(metaCf, LogKeys.bytesAppended(crit),
+            LogKeys.longValue(space.bytesAppended.get(crit) + ledgerEvent.length));
+        db.write(syncWrite, batch);
+      } catch (RocksDBException | RuntimeException e) {
+        writeErrorsTotal.increment();
+        LOG.error("[db: {}] [class: {}] eviction of classSeq {}..{} failed: {}", dbPath, p.label(), from, to,
+            e.toString());
+        return Long.MIN_VALUE;
+      }
+      nextSeq = seq + 1;
+      nextClassSeq[crit] = classSeq + 1;
+      lastClassSeq.set(crit, classSeq);
+      durableNextSeq = nextSeq;
+      space.evicted.set(c, to);
+      space.evictedEvents.addAndGet(c, count);
+      space.bytesEvicted.addAndGet(c, bytes);
+      space.bytesAppended.addAndGet(crit, ledgerEvent.length);
+      space.evictions.incrementAndGet();
+      space.recordLedger(entry.copy().put("seq", seq));
+      LOG.warn("[db: {}] [class: {}] disk quota: evicted classSeq {}..{} ({} events, {} bytes); loss ledger event "
+          + "seq {}", dbPath, p.label(), from, to, count, bytes, seq);
+      return bytes - ledgerEvent.length;
+    }
+  }
+
+  private void notifyListeners() {
+    for (Runnable l : listeners) {
+      try {
+        l.run();
+      } catch (RuntimeException e) {
+        LOG.warn("[db: {}] a durable listener failed: {}", dbPath, e.toString());
+      }
     }
   }
 
@@ -306,6 +571,7 @@ public final class GroupCommitWriter {
     long seqBefore = nextSeq;
     long[] classBefore = nextClassSeq.clone();
     boolean[] touched = new boolean[LogKeys.CLASSES];
+    long[] classBytes = new long[LogKeys.CLASSES];
     long start = System.nanoTime();
     int stored = 0;
     try (WriteBatch batch = new WriteBatch()) {
@@ -332,6 +598,7 @@ public final class GroupCommitWriter {
           dedup.stage(p.key, seq, (k, v) -> put(batch, dedupCf, k, v));
         }
         touched[c] = true;
+        classBytes[c] += p.envelope.length;
         stored++;
       }
       if (stored > 0) {
@@ -339,6 +606,7 @@ public final class GroupCommitWriter {
         for (int c = 0; c < LogKeys.CLASSES; c++) {
           if (touched[c]) {
             batch.put(metaCf, LogKeys.nextClassSeq(c), LogKeys.longValue(nextClassSeq[c]));
+            batch.put(metaCf, LogKeys.bytesAppended(c), LogKeys.longValue(space.bytesAppended.get(c) + classBytes[c]));
           }
         }
         db.write(syncWrite, batch);
@@ -366,19 +634,14 @@ public final class GroupCommitWriter {
     appendsTotal.increment(stored);
     for (int c = 0; c < LogKeys.CLASSES; c++) {
       if (touched[c]) {
+        space.bytesAppended.addAndGet(c, classBytes[c]);
         lastClassSeq.set(c, nextClassSeq[c] - 1);
       }
     }
     durableNextSeq = nextSeq;
     queuedBytes.addAndGet(-bytes);
     complete(group, null);
-    for (Runnable l : listeners) {
-      try {
-        l.run();
-      } catch (RuntimeException e) {
-        LOG.warn("[db: {}] a durable listener failed: {}", dbPath, e.toString());
-      }
-    }
+    notifyListeners();
   }
 
   private void put(WriteBatch batch, ColumnFamilyHandle cf, byte[] key, byte[] value) {

@@ -14,12 +14,47 @@ final class LogKeys {
   static final byte[] NEXT_SEQ = ascii("next.seq");
   private static final byte[][] NEXT_CLASS_SEQ = new byte[CLASSES][];
   private static final byte[][] RELEASED = new byte[CLASSES][];
+  private static final byte[][] EVICTED = new byte[CLASSES][];
+  private static final byte[][] EVICTED_EVENTS = new byte[CLASSES][];
+  private static final byte[][] BYTES_APPENDED = new byte[CLASSES][];
+  private static final byte[][] BYTES_RELEASED = new byte[CLASSES][];
+  private static final byte[][] BYTES_EVICTED = new byte[CLASSES][];
 
   static {
     for (Priority p : Priority.values()) {
       NEXT_CLASS_SEQ[p.code()] = ascii("next.classSeq." + p.label());
       RELEASED[p.code()] = ascii("released." + p.label());
+      EVICTED[p.code()] = ascii("evicted." + p.label());
+      EVICTED_EVENTS[p.code()] = ascii("evicted.events." + p.label());
+      BYTES_APPENDED[p.code()] = ascii("bytes.appended." + p.label());
+      BYTES_RELEASED[p.code()] = ascii("bytes.released." + p.label());
+      BYTES_EVICTED[p.code()] = ascii("bytes.evicted." + p.label());
     }
+  }
+
+  /** Highest classSeq of the class evicted at the quota (0: none). */
+  static byte[] evicted(int classCode) {
+    return EVICTED[classCode];
+  }
+
+  /** Events of the class evicted so far (all time). */
+  static byte[] evictedEvents(int classCode) {
+    return EVICTED_EVENTS[classCode];
+  }
+
+  /** Envelope bytes ever appended to the class. */
+  static byte[] bytesAppended(int classCode) {
+    return BYTES_APPENDED[classCode];
+  }
+
+  /** Envelope bytes of the class released after the cloud committed them. */
+  static byte[] bytesReleased(int classCode) {
+    return BYTES_RELEASED[classCode];
+  }
+
+  /** Envelope bytes of the class evicted at the quota. */
+  static byte[] bytesEvicted(int classCode) {
+    return BYTES_EVICTED[classCode];
   }
 
   private LogKeys() {}

@@ -30,6 +30,16 @@ public interface LogReader {
   long releasedClassSeq(Priority c);
 
   /**
+   * First class sequence number of {@code c} still in the log: everything below it was either
+   * released (committed by the cloud) or evicted at the disk quota. The forwarder sends the
+   * batch starting here with the SKIP flag when it is above the cloud's watermark + 1.
+   * Non-blocking.
+   */
+  default long firstClassSeq(Priority c) {
+    return releasedClassSeq(c) + 1;
+  }
+
+  /**
    * Records that the cloud committed every event of {@code c} up to {@code classSeq}:
    * persists the watermark and deletes that range from the log. A value at or below the
    * current watermark is ignored. Blocking.

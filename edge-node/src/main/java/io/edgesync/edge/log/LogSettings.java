@@ -13,13 +13,22 @@ import java.util.Objects;
  *                       fast (an append into an empty queue is always taken)
  * @param maxGroupEvents most events per group commit (one WriteBatch, one WAL fsync)
  * @param dedup          the application-level dedup index
+ * @param quota          disk quota, watermarks and per-class overflow policies (keys {@code buffer.*},
+ *                       {@code streams.<class>.overflow})
  */
-public record LogSettings(int queueCapacity, long queueMaxBytes, int maxGroupEvents, DedupSettings dedup) {
+public record LogSettings(int queueCapacity, long queueMaxBytes, int maxGroupEvents, DedupSettings dedup,
+    QuotaSettings quota) {
   public LogSettings {
     if (queueCapacity < 1 || queueMaxBytes < 1 || maxGroupEvents < 1) {
       throw new IllegalArgumentException("log bounds must be >= 1");
     }
     Objects.requireNonNull(dedup, "dedup");
+    Objects.requireNonNull(quota, "quota");
+  }
+
+  /** With the default quota ({@link QuotaSettings#defaults()}). */
+  public LogSettings(int queueCapacity, long queueMaxBytes, int maxGroupEvents, DedupSettings dedup) {
+    this(queueCapacity, queueMaxBytes, maxGroupEvents, dedup, QuotaSettings.defaults());
   }
 
   /** With the default dedup settings ({@link DedupSettings#defaults()}). */
@@ -28,6 +37,10 @@ public record LogSettings(int queueCapacity, long queueMaxBytes, int maxGroupEve
   }
 
   public LogSettings withDedup(DedupSettings dedup) {
-    return new LogSettings(queueCapacity, queueMaxBytes, maxGroupEvents, dedup);
+    return new LogSettings(queueCapacity, queueMaxBytes, maxGroupEvents, dedup, quota);
+  }
+
+  public LogSettings withQuota(QuotaSettings quota) {
+    return new LogSettings(queueCapacity, queueMaxBytes, maxGroupEvents, dedup, quota);
   }
 }

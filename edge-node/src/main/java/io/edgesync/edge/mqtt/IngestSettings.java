@@ -1,5 +1,6 @@
 package io.edgesync.edge.mqtt;
 
+import io.edgesync.edge.mqtt.auth.MqttAuthSettings;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -18,6 +19,7 @@ import java.util.Objects;
  * @param tlsKey          its private key (PEM, PKCS#8); null when tlsPort is 0
  * @param critical        topic filters of the critical class
  * @param bulk            topic filters of the bulk class
+ * @param auth            client authentication and ACLs ({@link MqttAuthSettings#NONE}: none)
  */
 public record IngestSettings(
     String host,
@@ -29,9 +31,11 @@ public record IngestSettings(
     Path tlsCert,
     Path tlsKey,
     List<TopicFilter> critical,
-    List<TopicFilter> bulk) {
+    List<TopicFilter> bulk,
+    MqttAuthSettings auth) {
 
   public IngestSettings {
+    Objects.requireNonNull(auth, "auth");
     Objects.requireNonNull(host, "host");
     critical = List.copyOf(critical);
     bulk = List.copyOf(bulk);
@@ -48,19 +52,27 @@ public record IngestSettings(
 
   /** Plain listener only, on {@code port}, defaults elsewhere (tests, embedding). */
   public static IngestSettings plain(String host, int port, int maxPayloadBytes) {
-    return new IngestSettings(host, port, 0, maxPayloadBytes, 1, 10_000, null, null, List.of(), List.of());
+    return new IngestSettings(host, port, 0, maxPayloadBytes, 1, 10_000, null, null, List.of(), List.of(),
+        MqttAuthSettings.NONE);
   }
 
   public IngestSettings withStreams(List<TopicFilter> critical, List<TopicFilter> bulk) {
     return new IngestSettings(host, port, tlsPort, maxPayloadBytes, eventLoops, dedupClients, tlsCert, tlsKey,
-        critical, bulk);
+        critical, bulk, auth);
   }
 
   public IngestSettings withEventLoops(int n) {
-    return new IngestSettings(host, port, tlsPort, maxPayloadBytes, n, dedupClients, tlsCert, tlsKey, critical, bulk);
+    return new IngestSettings(host, port, tlsPort, maxPayloadBytes, n, dedupClients, tlsCert, tlsKey, critical, bulk,
+        auth);
   }
 
   public IngestSettings withTls(int tlsPort, Path cert, Path key) {
-    return new IngestSettings(host, port, tlsPort, maxPayloadBytes, eventLoops, dedupClients, cert, key, critical, bulk);
+    return new IngestSettings(host, port, tlsPort, maxPayloadBytes, eventLoops, dedupClients, cert, key, critical, bulk,
+        auth);
+  }
+
+  public IngestSettings withAuth(MqttAuthSettings auth) {
+    return new IngestSettings(host, port, tlsPort, maxPayloadBytes, eventLoops, dedupClients, tlsCert, tlsKey, critical,
+        bulk, auth);
   }
 }

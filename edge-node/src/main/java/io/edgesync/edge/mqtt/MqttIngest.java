@@ -4,6 +4,8 @@ import io.edgesync.edge.log.AppendResult;
 import io.edgesync.edge.log.EventLog;
 import io.edgesync.edge.log.LogClosedException;
 import io.edgesync.edge.log.LogFullException;
+import io.edgesync.edge.mqtt.auth.MqttAuthenticator;
+import io.edgesync.edge.mqtt.auth.MqttTls;
 import io.edgesync.model.EnvelopeCodec;
 import io.edgesync.model.Event;
 import io.edgesync.model.Priority;
@@ -13,6 +15,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
@@ -22,8 +25,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
-import io.vertx.core.net.OpenSSLEngineOptions;
-import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.mqtt.MqttEndpoint;
 import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
@@ -31,6 +32,13 @@ import io.vertx.mqtt.MqttTopicSubscription;
 import io.vertx.mqtt.messages.MqttPublishMessage;
 import io.vertx.mqtt.messages.MqttSubscribeMessage;
 import io.vertx.mqtt.messages.MqttUnsubscribeMessage;
+import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
+import io.vertx.mqtt.messages.codes.MqttPubRecReasonCode;
+import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -47,7 +55,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The edge's MQTT listener: accepts MQTT 3.1, 3.1.1 and 5 clients (no authentication yet),
+ * The edge's MQTT listener: accepts MQTT 3.1, 3.1.1 and 5 clients (authenticated and held to
+ * their topic ACLs by {@link MqttAuthenticator} when {@code mqtt.auth} is not none),
  * wraps every PUBLISH in an envelope and appends it to the {@link EventLog}. A QoS1 PUBACK
  * (QoS2 PUBREC) is sent only once the event is durable; QoS0 gets no acknowledgement.
  *
@@ -87,6 +96,7 @@ public final class MqttIngest {
   private final StreamClassifier classifier;
   private final PacketIdDedup dedup;
   private final IngestHook hook;
+  private final MqttAuthenticator auth;
   private final SubscriptionRegistry subscriptions = new SubscriptionRegistry();
   private final RateLimitedLog flowWarnings = new RateLimitedLog(LOG, 10, TimeUnit.SECONDS, System::nanoTime);
 
@@ -123,6 +133,7 @@ public final class MqttIngest {
     this.registry = registry;
     this.clock = clock;
     this.classifier = new StreamClassifier(settings.critical(), settings.bulk());
+    this.auth = new MqttAuthenticator(vertx, settings.auth(), registry);
     // with the log's dedup index on, it answers for stored packet ids (crash-safe, fingerprinted)
     this.dedup = new PacketIdDedup(settings.dedupClients(), !log.dedupStats().enabled(), registry);
     for (Priority p : Priority.values()) {
@@ -141,6 +152,10 @@ public final class MqttIngest {
         .description("connected MQTT clients").register(registry);
     Gauge.builder("edge.mqtt.paused.connections", paused, Set::size)
         .description("MQTT sockets not being read because of log backpressure").register(registry);
+    // the same set, under the name of the disk-quota docs: sockets paused by the log (queue or quota)
+    Gauge.builder("edge.backpressure.paused.connections", paused, Set::size)
+        .description("MQTT sockets paused because the log is at its disk quota or its writer queue is full")
+        .register(registry);
   }
 
   /** Binds the listeners. Fails with a message naming {@code mqtt.port} / {@code mqtt.tlsPort}. */
@@ -156,6 +171,7 @@ public final class MqttIngest {
           LOG.info("MQTT listening on {}:{}{} ({} event loops, socket pause {})", settings.host(), port,
               tlsPort > 0 ? " and TLS " + tlsPort : "", settings.eventLoops(),
               SocketFlowControl.available() ? "available" : "unavailable");
+          auth.logMode(settings.host(), port, tlsPort);
           return (Void) null;
         });
   }
@@ -179,7 +195,10 @@ public final class MqttIngest {
     stopped = drained.future()
         .compose(v -> Future.join(ids.stream().map(vertx::undeploy).toList()))
         .<Void>mapEmpty()
-        .onComplete(ar -> LOG.info("MQTT listeners closed"));
+        .onComplete(ar -> {
+          auth.close();
+          LOG.info("MQTT listeners closed");
+        });
     return stopped;
   }
 
@@ -263,10 +282,8 @@ public final class MqttIngest {
         .setMaxClientIdLength(256)
         .setAutoClientId(true);
     if (tls) {
-      o.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
-          .setCertPath(settings.tlsCert().toString())
-          .setKeyPath(settings.tlsKey().toString()));
-      o.setSslEngineOptions(new OpenSSLEngineOptions());
+      // TLS 1.2+, AEAD suites; client certificates when mqtt.auth has certificate
+      MqttTls.apply(o, settings.tlsCert(), settings.tlsKey(), settings.auth());
     }
     return o;
   }
@@ -309,6 +326,7 @@ public final class MqttIngest {
     final String remote;
     boolean pausedByLog;
     boolean rejected;
+    MqttAuthenticator.ClientIdentity identity; // set before the CONNACK
     volatile boolean closed;
 
     Connection(MqttEndpoint endpoint, Context context, String clientId) {
@@ -364,7 +382,54 @@ public final class MqttIngest {
       clientId = "edge-" + UUID.randomUUID();
       endpoint.setClientIdentifier(clientId);
     }
+    if (!auth.enabled()) {
+      accept(endpoint, clientId, null);
+      return;
+    }
+    // authentication may run on a worker (PBKDF2); the CONNACK is sent when it is decided
+    Context context = Vertx.currentContext();
+    String id = clientId;
+    auth.authenticate(new MqttAuthenticator.Credentials(clientId, String.valueOf(endpoint.remoteAddress()),
+            endpoint.auth() == null ? null : endpoint.auth().getUsername(),
+            endpoint.auth() == null ? null : endpoint.auth().getPassword(), peerCertificate(endpoint),
+            endpoint.protocolVersion()))
+        .onComplete(ar -> context.runOnContext(v -> {
+          try {
+            if (stopping) {
+              endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+            } else if (ar.failed()) {
+              LOG.warn("[client: {}] authentication failed: {}", id, ar.cause().toString());
+              endpoint.reject(endpoint.protocolVersion() >= 5
+                  ? MqttConnectReturnCode.CONNECTION_REFUSED_UNSPECIFIED_ERROR
+                  : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+            } else if (!ar.result().accepted()) {
+              endpoint.reject(ar.result().refusal());
+            } else {
+              accept(endpoint, id, ar.result().identity());
+            }
+          } catch (IllegalStateException | IllegalArgumentException gone) {
+            LOG.debug("[client: {}] closed while being authenticated", id);
+          }
+        }));
+  }
+
+  /** The verified client certificate of a TLS connection, or null. */
+  private static X509Certificate peerCertificate(MqttEndpoint endpoint) {
+    SSLSession session = endpoint.isSsl() ? endpoint.sslSession() : null;
+    if (session == null) {
+      return null;
+    }
+    try {
+      Certificate[] chain = session.getPeerCertificates();
+      return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
+    } catch (SSLPeerUnverifiedException none) {
+      return null;
+    }
+  }
+
+  private void accept(MqttEndpoint endpoint, String clientId, MqttAuthenticator.ClientIdentity identity) {
     Connection c = new Connection(endpoint, Vertx.currentContext(), clientId);
+    c.identity = identity;
     endpoint.publishAutoAck(false);
     endpoint.exceptionHandler(t -> onError(c, t));
     endpoint.publishHandler(m -> onPublish(c, m));
@@ -387,7 +452,12 @@ public final class MqttIngest {
       LOG.info("[client: {}] [remote: {}] replaces the connection from {}", clientId, c.remote, previous.remote);
       previous.context.runOnContext(v -> previous.close());
     }
-    endpoint.accept(false);
+    try {
+      endpoint.accept(false);
+    } catch (IllegalStateException | IllegalArgumentException gone) {
+      onClosed(c); // the client left while it was being authenticated
+      return;
+    }
     LOG.debug("[client: {}] [remote: {}] connected (MQTT level {})", clientId, c.remote, endpoint.protocolVersion());
   }
 
@@ -445,6 +515,10 @@ public final class MqttIngest {
       return;
     }
     int packetId = msg.messageId();
+    if (c.identity != null && !c.identity.acl().mayPublish(msg.topicName())) {
+      denyPublish(c, qos, packetId, msg.topicName());
+      return;
+    }
     if (qos > 0) {
       PacketIdDedup.Decision d = dedup.onPublish(c.clientId, packetId, msg.isDup());
       if (d.duplicate()) {
@@ -510,6 +584,28 @@ public final class MqttIngest {
         appendFailed(c, qos, ar.cause());
       }
     });
+  }
+
+  /**
+   * A PUBLISH outside the client's ACL: not stored. MQTT 5: PUBACK/PUBREC with 0x87 (QoS0:
+   * dropped). MQTT 3.1.1 has no negative acknowledgement: the connection is closed.
+   */
+  private void denyPublish(Connection c, int qos, int packetId, String topic) {
+    auth.aclDenied("publish", c.identity, c.clientId, c.remote, topic);
+    if (c.endpoint.protocolVersion() < 5) {
+      c.rejected = true;
+      c.close();
+      return;
+    }
+    try {
+      if (qos == 1) {
+        c.endpoint.publishAcknowledge(packetId, MqttPubAckReasonCode.NOT_AUTHORIZED, MqttProperties.NO_PROPERTIES);
+      } else if (qos == 2) {
+        c.endpoint.publishReceived(packetId, MqttPubRecReasonCode.NOT_AUTHORIZED, MqttProperties.NO_PROPERTIES);
+      }
+    } catch (IllegalStateException | IllegalArgumentException closed) {
+      // nothing to acknowledge on a closed connection
+    }
   }
 
   private void acknowledge(Connection c, int qos, int packetId, long receivedNanos) {
@@ -586,17 +682,30 @@ public final class MqttIngest {
 
   private void onSubscribe(Connection c, MqttSubscribeMessage m) {
     List<MqttQoS> granted = new ArrayList<>();
+    List<MqttSubAckReasonCode> codes = new ArrayList<>(); // MQTT 5 reason codes, same order
     for (MqttTopicSubscription s : m.topicSubscriptions()) {
       try {
         TopicFilter f = TopicFilter.parse(s.topicName());
+        if (c.identity != null && !c.identity.acl().maySubscribe(s.topicName())) {
+          auth.aclDenied("subscribe", c.identity, c.clientId, c.remote, s.topicName());
+          granted.add(MqttQoS.FAILURE);
+          codes.add(MqttSubAckReasonCode.NOT_AUTHORIZED);
+          continue;
+        }
         MqttQoS q = s.qualityOfService().value() >= 1 ? MqttQoS.AT_LEAST_ONCE : MqttQoS.AT_MOST_ONCE;
         subscriptions.subscribe(c, f, q);
         granted.add(q);
+        codes.add(MqttSubAckReasonCode.qosGranted(q));
       } catch (IllegalArgumentException e) {
         granted.add(MqttQoS.FAILURE);
+        codes.add(MqttSubAckReasonCode.UNSPECIFIED_ERROR);
       }
     }
-    c.endpoint.subscribeAcknowledge(m.messageId(), granted);
+    if (c.endpoint.protocolVersion() >= 5 && codes.contains(MqttSubAckReasonCode.NOT_AUTHORIZED)) {
+      c.endpoint.subscribeAcknowledge(m.messageId(), codes, MqttProperties.NO_PROPERTIES);
+    } else {
+      c.endpoint.subscribeAcknowledge(m.messageId(), granted);
+    }
   }
 
   private void onUnsubscribe(Connection c, MqttUnsubscribeMessage m) {

@@ -81,6 +81,7 @@ public final class NodeStatus implements Supplier<JsonObject> {
             .put("nextSeq", log.nextSeq())
             .put("queueDepth", log.queueDepth())
             .put("classes", classes))
+        .put("buffer", log.bufferStatus())
         .put("dedup", dedup())
         .put("forwarder", forwarder.get())
         .put("counters", counters());

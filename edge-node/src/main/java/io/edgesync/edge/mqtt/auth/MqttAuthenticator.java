@@ -1,0 +1,345 @@
+package io.edgesync.edge.mqtt.auth;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides whether an MQTT CONNECT is accepted and with which {@link Acl} (docs/SECURITY.md).
+ *
+ * <p>Certificate identities: the TLS layer has already verified the chain against
+ * {@code mqtt.clientCa}; the CN must be a {@code certificate: true} entry of the users file.
+ * Password identities: the PBKDF2 verification runs on a dedicated worker pool of
+ * {@value #VERIFIER_THREADS} threads (never on an event loop), at most {@value #MAX_PENDING}
+ * waiting (beyond: refused as "server busy", counted {@code reason="busy"}); successful
+ * verifications are cached for {@value #CACHE_TTL_SECONDS} s per (user name, password), at
+ * most {@value #CACHE_SIZE} entries (LRU), keyed by an HMAC with a per-process random key so
+ * no password is kept in memory. An unknown user name costs the same hash as a wrong password.
+ *
+ * <p>Refusals get the MQTT reason code of the client's protocol level (3.1.1: 4 bad user name
+ * or password, 5 not authorized; 5: 0x86, 0x87), are counted in
+ * {@code edge_mqtt_auth_failures_total{reason}} and logged at info, at most one line per 10 s
+ * (client id and remote address; never a password).
+ *
+ * <p>Thread-safe; {@link #authenticate} is called on the connection's event loop.
+ */
+public final class MqttAuthenticator {
+  static final int VERIFIER_THREADS = 2;
+  static final int MAX_PENDING = 256;
+  static final int CACHE_SIZE = 4096;
+  static final long CACHE_TTL_SECONDS = 300;
+  private static final Logger LOG = LoggerFactory.getLogger(MqttAuthenticator.class);
+
+  /** What the client presented. {@code peer} is the verified client certificate or null. */
+  public record Credentials(String clientId, String remote, String username, String password, X509Certificate peer,
+      int protocolVersion) {
+    @Override
+    public String toString() {
+      return "Credentials[clientId=" + clientId + ", remote=" + remote + ", username=" + username + "]";
+    }
+  }
+
+  /** An authenticated client: its name (user name or CN), how it proved it, and its ACL. */
+  public record ClientIdentity(String name, String method, Acl acl) {}
+
+  /** The outcome: {@code identity} when accepted, else the CONNACK code and the counted reason. */
+  public record Decision(ClientIdentity identity, MqttConnectReturnCode refusal, String reason) {
+    public boolean accepted() {
+      return identity != null;
+    }
+  }
+
+  private final Vertx vertx;
+  private final MqttAuthSettings settings;
+  private final MeterRegistry registry;
+  private final Map<String, MqttUser> passwordUsers = new HashMap<>();
+  private final Map<String, MqttUser> certificateUsers = new HashMap<>();
+  private final PasswordHash dummy;
+  private final WorkerExecutor verifier;
+  private final AtomicInteger pending = new AtomicInteger();
+  private final byte[] cacheKey = new byte[32];
+  private final Map<String, Long> cache = new LinkedHashMap<>(64, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+      return size() > CACHE_SIZE;
+    }
+  };
+  private final InfoLimiter refusals = new InfoLimiter(10);
+  private final InfoLimiter denials = new InfoLimiter(10);
+  private final Counter cacheHits;
+
+  public MqttAuthenticator(Vertx vertx, MqttAuthSettings settings, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.registry = registry;
+    SecureRandom random = new SecureRandom();
+    random.nextBytes(cacheKey);
+    int iterations = 310_000;
+    for (MqttUser u : settings.users()) {
+      if (u.hash() != null) {
+        passwordUsers.put(u.username(), u);
+        iterations = u.hash().iterations();
+      }
+      if (u.certificate()) {
+        certificateUsers.put(u.username(), u);
+      }
+    }
+    byte[] salt = new byte[16];
+    byte[] value = new byte[32];
+    random.nextBytes(salt);
+    random.nextBytes(value);
+    this.dummy = PasswordHash.parse(PasswordHash.encode(iterations, salt, value));
+    this.verifier = settings.password()
+        ? vertx.createSharedWorkerExecutor("edge-mqtt-auth", VERIFIER_THREADS, 60, TimeUnit.SECONDS) : null;
+    this.cacheHits = Counter.builder("edge.mqtt.auth.cache.hits")
+        .description("password checks answered from the verification cache").register(registry);
+    Gauge.builder("edge.mqtt.auth.pending", pending, AtomicInteger::get)
+        .description("password verifications queued or running").register(registry);
+    // the common reasons exist from the start, so dashboards see zeros
+    for (String r : List.of("bad_password", "unknown_user", "not_authorized", "unknown_certificate")) {
+      failures(r);
+    }
+    aclCounter("publish");
+    aclCounter("subscribe");
+  }
+
+  /** Whether clients are authenticated at all. */
+  public boolean enabled() {
+    return settings.enabled();
+  }
+
+  /** The settings. */
+  public MqttAuthSettings settings() {
+    return settings;
+  }
+
+  /** Logs the authentication mode once; warns when clients are unauthenticated on a non-loopback address. */
+  public void logMode(String host, int port, int tlsPort) {
+    if (!settings.enabled()) {
+      if (!isLoopback(host)) {
+        LOG.warn("MQTT authentication is off (mqtt.auth=none): any client that reaches {}:{}{} may publish and "
+            + "subscribe to any topic; see docs/SECURITY.md", host, port, tlsPort > 0 ? " or TLS " + tlsPort : "");
+      }
+      return;
+    }
+    LOG.info("MQTT authentication: {} ({} users from {}{})", settings.mode(), settings.users().size(),
+        settings.usersFile(), settings.certificate() ? ", client certificates chained to " + settings.clientCa() : "");
+  }
+
+  /** Shuts the verifier pool down. */
+  public void close() {
+    if (verifier != null) {
+      verifier.close();
+    }
+  }
+
+  /** Decides on one CONNECT. Completes on the caller's context. */
+  public Future<Decision> authenticate(Credentials c) {
+    if (!settings.enabled()) {
+      return Future.succeededFuture(new Decision(new ClientIdentity(c.clientId(), "none", Acl.ALL), null, null));
+    }
+    if (c.peer() != null && settings.certificate()) {
+      String cn = commonName(c.peer());
+      MqttUser u = cn == null ? null : certificateUsers.get(cn);
+      if (u != null) {
+        return accepted(u, "certificate");
+      }
+      if (!settings.password() || c.username() == null) {
+        return Future.succeededFuture(refuse(c, false, "unknown_certificate", "certificate CN " + cn
+            + " is not a certificate identity in mqtt.usersFile"));
+      }
+    }
+    if (!settings.password()) {
+      return Future.succeededFuture(refuse(c, false, "not_authorized", "no client certificate"));
+    }
+    if (c.username() == null) {
+      return Future.succeededFuture(refuse(c, false, "not_authorized", "no user name"));
+    }
+    MqttUser user = passwordUsers.get(c.username());
+    String password = c.password() == null ? "" : c.password();
+    String key = cacheKey(c.username(), password);
+    if (user != null && cached(key)) {
+      cacheHits.increment();
+      return accepted(user, "password");
+    }
+    if (pending.incrementAndGet() > MAX_PENDING) {
+      pending.decrementAndGet();
+      return Future.succeededFuture(refuse(c, null, "busy", "more than " + MAX_PENDING + " password checks waiting"));
+    }
+    PasswordHash hash = user != null ? user.hash() : dummy;
+    return verifier.executeBlocking(() -> hash.verify(password), false)
+        .eventually(() -> {
+          pending.decrementAndGet();
+          return Future.succeededFuture();
+        })
+        .map(ok -> {
+          if (user == null) {
+            return refuse(c, true, "unknown_user", "unknown user " + c.username());
+          }
+          if (!ok) {
+            return refuse(c, true, "bad_password", "wrong password for user " + c.username());
+          }
+          remember(key);
+          return new Decision(new ClientIdentity(user.username(), "password", user.acl()), null, null);
+        });
+  }
+
+  /**
+   * Counts and logs (rate-limited, info) a PUBLISH or SUBSCRIBE outside the client's ACL.
+   *
+   * @param action {@code publish} or {@code subscribe}
+   */
+  public void aclDenied(String action, ClientIdentity who, String clientId, String remote, String topic) {
+    aclCounter(action).increment();
+    denials.info("[client: {}] [remote: {}] [user: {}] {} to {} not authorized by its ACL", clientId, remote,
+        who == null ? "-" : who.name(), action, topic);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private Future<Decision> accepted(MqttUser u, String method) {
+    return Future.succeededFuture(new Decision(new ClientIdentity(u.username(), method, u.acl()), null, null));
+  }
+
+  /**
+   * @param badCredentials true: "bad user name or password"; false: "not authorized"; null: server busy
+   */
+  private Decision refuse(Credentials c, Boolean badCredentials, String reason, String detail) {
+    failures(reason).increment();
+    refusals.info("[client: {}] [remote: {}] MQTT connection refused: {}: {}", c.clientId(), c.remote(), reason,
+        detail);
+    boolean v5 = c.protocolVersion() >= 5;
+    MqttConnectReturnCode code;
+    if (badCredentials == null) {
+      code = v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_BUSY
+          : MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE;
+    } else if (badCredentials) {
+      code = v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD
+          : MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD;
+    } else {
+      code = v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5
+          : MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED;
+    }
+    return new Decision(null, code, reason);
+  }
+
+  private String cacheKey(String username, String password) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(cacheKey, "HmacSHA256"));
+      mac.update(username.getBytes(StandardCharsets.UTF_8));
+      mac.update((byte) 0);
+      return Base64.getEncoder().encodeToString(mac.doFinal(password.getBytes(StandardCharsets.UTF_8)));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is not available in this JDK", e);
+    }
+  }
+
+  private boolean cached(String key) {
+    synchronized (cache) {
+      Long expires = cache.get(key);
+      if (expires == null) {
+        return false;
+      }
+      if (System.nanoTime() - expires > 0) {
+        cache.remove(key);
+        return false;
+      }
+      return true;
+    }
+  }
+
+  private void remember(String key) {
+    synchronized (cache) {
+      cache.put(key, System.nanoTime() + TimeUnit.SECONDS.toNanos(CACHE_TTL_SECONDS));
+    }
+  }
+
+  /** The CN of {@code cert}'s subject, or null. */
+  static String commonName(X509Certificate cert) {
+    try {
+      for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
+        if ("CN".equalsIgnoreCase(rdn.getType())) {
+          return rdn.getValue().toString();
+        }
+      }
+    } catch (InvalidNameException e) {
+      return null;
+    }
+    return null;
+  }
+
+  private static boolean isLoopback(String host) {
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+
+  private Counter failures(String reason) {
+    return Counter.builder("edge.mqtt.auth.failures")
+        .description("MQTT connections refused by authentication").tag("reason", reason).register(registry);
+  }
+
+  private Counter aclCounter(String action) {
+    return Counter.builder("edge.mqtt.acl.denied")
+        .description("PUBLISH / SUBSCRIBE refused by the client's topic ACL").tag("action", action).register(registry);
+  }
+
+  /** At most one info line per period; the count of held-back lines goes with the next one. */
+  private static final class InfoLimiter {
+    private final long periodNanos;
+    private long next = Long.MIN_VALUE;
+    private long suppressed;
+
+    InfoLimiter(int seconds) {
+      this.periodNanos = TimeUnit.SECONDS.toNanos(seconds);
+    }
+
+    void info(String format, Object... args) {
+      long held;
+      synchronized (this) {
+        long now = System.nanoTime();
+        if (next != Long.MIN_VALUE && now - next < 0) {
+          suppressed++;
+          return;
+        }
+        next = now + periodNanos;
+        held = suppressed;
+        suppressed = 0;
+      }
+      if (held > 0) {
+        Object[] a = java.util.Arrays.copyOf(args, args.length + 1);
+        a[args.length] = held;
+        LOG.info(format + " ({} similar lines suppressed)", a);
+      } else {
+        LOG.info(format, args);
+      }
+    }
+  }
+}
