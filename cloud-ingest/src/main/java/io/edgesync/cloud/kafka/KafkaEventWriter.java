@@ -81,6 +81,8 @@ public final class KafkaEventWriter {
 
   // writer thread only
   private Producer<byte[], byte[]> producer;
+  /** Writer thread only; open exactly while {@link #producer} is. */
+  private WatermarkLog.Follower follower;
   private final Map<Key, List<Pending>> parked = new HashMap<>();
   /** (node, class) whose first SKIP was logged at warn; later ones are counted only. Bounded by the fleet size. */
   private final java.util.Set<Key> skipWarned = new java.util.HashSet<>();
@@ -255,6 +257,8 @@ public final class KafkaEventWriter {
     Group g = new Group();
     long t0 = System.nanoTime();
     try {
+      // another instance may have committed for these nodes since we last looked
+      watermarks.advance(follower.catchUp(options.timeoutMs()));
       for (Pending p : batches) {
         admit(p, g);
       }
@@ -466,7 +470,8 @@ public final class KafkaEventWriter {
     p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(Math.max(30_000, 2 * timeout)));
     producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();
-    watermarks.replaceAll(WatermarkLog.load(options.bootstrap(), timeout));
+    follower = new WatermarkLog.Follower(options.bootstrap(), timeout);
+    watermarks.replaceAll(follower.catchUp(timeout));
   }
 
   private void closeProducer() {
@@ -479,6 +484,15 @@ public final class KafkaEventWriter {
         p.close(Duration.ofSeconds(2));
       } catch (Exception e) {
         LOG.debug("closing the producer: {}", e.toString());
+      }
+    }
+    WatermarkLog.Follower f = follower;
+    follower = null;
+    if (f != null) {
+      try {
+        f.close();
+      } catch (Exception e) {
+        LOG.debug("closing the watermark follower: {}", e.toString());
       }
     }
   }

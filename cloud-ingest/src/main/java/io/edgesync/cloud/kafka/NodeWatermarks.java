@@ -62,6 +62,15 @@ public final class NodeWatermarks {
     committed.putAll(updates);
   }
 
+  /**
+   * Writer thread only: takes the watermarks another instance (or an earlier transaction of
+   * this one) committed; a watermark only ever moves up.
+   */
+  void advance(Map<Key, Watermark> seen) {
+    seen.forEach((k, w) -> committed.merge(k, w,
+        (mine, theirs) -> theirs.committedClassSeq() > mine.committedClassSeq() ? theirs : mine));
+  }
+
   /** Writer thread only: replaces everything with what the topic holds. */
   void replaceAll(Map<Key, Watermark> loaded) {
     committed.keySet().retainAll(loaded.keySet());

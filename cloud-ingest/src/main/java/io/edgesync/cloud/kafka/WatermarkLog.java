@@ -49,38 +49,74 @@ public final class WatermarkLog {
    *     answer within {@code timeoutMs}
    */
   public static Map<Key, Watermark> load(String bootstrap, long timeoutMs) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeoutMs);
-    p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeoutMs, 30_000));
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "cloud-ingest-watermark-loader");
-    long deadline = System.nanoTime() + timeoutMs * 1_000_000;
-    Map<Key, Watermark> out = new HashMap<>();
-    int records = 0;
-    try (KafkaConsumer<byte[], byte[]> c =
-             new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> parts = c.partitionsFor(TopicSetup.WATERMARKS, Duration.ofMillis(timeoutMs)).stream()
-          .map(i -> new TopicPartition(i.topic(), i.partition()))
-          .collect(Collectors.toList());
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      // read_committed: the end offsets are the last stable offsets
-      Map<TopicPartition, Long> end = c.endOffsets(parts, Duration.ofMillis(timeoutMs));
-      while (!reached(c, end)) {
+    try (Follower f = new Follower(bootstrap, timeoutMs)) {
+      Map<Key, Watermark> out = f.catchUp(timeoutMs);
+      LOG.info("loaded {} watermarks from {} records of {}", out.size(), f.records, TopicSetup.WATERMARKS);
+      return out;
+    }
+  }
+
+  /**
+   * A long-lived {@code read_committed} reader of {@code edge.watermarks}. The writer
+   * catches it up before every transaction, so the watermarks it checks batches against
+   * include everything any instance committed until then: a node that moves from one
+   * ingest instance to another is never written twice. Not thread-safe: owned by the
+   * writer thread.
+   */
+  public static final class Follower implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final List<TopicPartition> parts;
+    private long records;
+
+    /** Connects and positions at the beginning of the topic. Blocking. */
+    public Follower(String bootstrap, long timeoutMs) {
+      Properties p = new Properties();
+      p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+      p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeoutMs);
+      p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeoutMs, 30_000));
+      p.put(ConsumerConfig.CLIENT_ID_CONFIG, "cloud-ingest-watermark-follower");
+      consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      try {
+        parts = consumer.partitionsFor(TopicSetup.WATERMARKS, Duration.ofMillis(timeoutMs)).stream()
+            .map(i -> new TopicPartition(i.topic(), i.partition()))
+            .collect(Collectors.toList());
+        consumer.assign(parts);
+        consumer.seekToBeginning(parts);
+      } catch (RuntimeException e) {
+        consumer.close(Duration.ZERO);
+        throw e;
+      }
+    }
+
+    /**
+     * Reads every watermark record committed since the last call (read_committed: up to the
+     * last stable offsets) and returns the latest value per key. Blocking.
+     *
+     * @throws org.apache.kafka.common.errors.TimeoutException when Kafka does not answer in time
+     */
+    public Map<Key, Watermark> catchUp(long timeoutMs) {
+      long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+      Map<Key, Watermark> out = new HashMap<>();
+      Map<TopicPartition, Long> end = consumer.endOffsets(parts, Duration.ofMillis(timeoutMs));
+      while (!reached(consumer, end)) {
         if (System.nanoTime() > deadline) {
           throw new org.apache.kafka.common.errors.TimeoutException(
               "reading " + TopicSetup.WATERMARKS + " took longer than " + timeoutMs + " ms");
         }
-        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           records++;
           apply(out, r.key(), r.value());
         }
       }
+      return out;
     }
-    LOG.info("loaded {} watermarks from {} records of {}", out.size(), records, TopicSetup.WATERMARKS);
-    return out;
+
+    @Override
+    public void close() {
+      consumer.close(Duration.ofSeconds(2));
+    }
   }
 
   private static boolean reached(KafkaConsumer<?, ?> c, Map<TopicPartition, Long> end) {
