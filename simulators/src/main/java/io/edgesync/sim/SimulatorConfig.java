@@ -15,10 +15,17 @@ import java.util.List;
  * @param qos             MQTT QoS for every publish (0 or 1)
  * @param total           stop after this many messages in all (0 = run until stopped)
  * @param window          QoS1 messages in flight per connection
+ * @param marketMode      {@code mqtt} (the feed publishes ticks over MQTT) or {@code tcp} (a TCP feed server)
+ * @param marketHost      TCP feed: address to listen on
+ * @param marketPort      TCP feed: port (0 = a free one, printed in the ready line)
+ * @param marketTotal     TCP feed: stop producing after this many ticks (0 = never)
+ * @param gapEvery        TCP feed: leave every N-th seq out of the live stream (0 = never)
+ * @param replayBuffer    TCP feed: ticks kept for replay requests
  */
 public record SimulatorConfig(
     HostPort mqtt, int sensors, double sensorRatePerSec, List<String> symbols, double ticksPerSec,
-    int qos, long total, int window) {
+    int qos, long total, int window, String marketMode, String marketHost, int marketPort, long marketTotal,
+    int gapEvery, int replayBuffer) {
 
   static final String HELP = """
       Usage: java -jar simulators.jar [--config FILE] [--set key=value ...]
@@ -31,6 +38,12 @@ public record SimulatorConfig(
         qos                 0 or 1                                  (1)
         total               stop after this many messages, 0 = run until stopped (0)
         window              QoS1 messages in flight per connection  (100)
+        market.mode         mqtt: ticks published over MQTT; tcp: a TCP feed server the edge connects to (mqtt)
+        market.host         tcp: address to listen on               (0.0.0.0)
+        market.port         tcp: port, 0 = a free one               (7070)
+        market.total        tcp: stop producing after this many ticks, 0 = never (0)
+        market.gapEvery     tcp: leave every N-th seq out of the live stream (kept for replay), 0 = never (0)
+        market.replayBuffer tcp: last ticks kept for {"replay":{"from":A,"to":B}} requests (100000)
       """;
 
   static SimulatorConfig from(Settings s) {
@@ -42,9 +55,27 @@ public record SimulatorConfig(
         ratePerSec(s, "market.ticksPerSec", 50),
         s.integer("qos", 1, 0, 1),
         s.longValue("total", 0, 0, Long.MAX_VALUE),
-        s.integer("window", 100, 1, 65_535));
+        s.integer("window", 100, 1, 65_535),
+        marketMode(s),
+        s.string("market.host", "0.0.0.0"),
+        s.port("market.port", 7070),
+        s.longValue("market.total", 0, 0, Long.MAX_VALUE),
+        s.integer("market.gapEvery", 0, 0, Integer.MAX_VALUE),
+        s.integer("market.replayBuffer", 100_000, 1, 10_000_000));
     s.requireAllKnown();
     return c;
+  }
+
+  private static String marketMode(Settings s) {
+    String m = s.string("market.mode", "mqtt");
+    if (!m.equals("mqtt") && !m.equals("tcp")) {
+      throw s.fail("market.mode", "must be mqtt or tcp (got " + m + ")");
+    }
+    return m;
+  }
+
+  boolean tcpFeed() {
+    return marketMode.equals("tcp") && !symbols.isEmpty();
   }
 
   private static double ratePerSec(Settings s, String key, double def) {

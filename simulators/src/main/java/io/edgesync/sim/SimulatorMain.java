@@ -42,21 +42,37 @@ public final class SimulatorMain {
     Vertx vertx = Vertx.vertx();
     AtomicLong acked = new AtomicLong();
     List<Publisher> publishers = new ArrayList<>();
-    int connections = c.sensors() + (c.symbols().isEmpty() ? 0 : 1);
+    boolean mqttFeed = !c.symbols().isEmpty() && !c.tcpFeed();
+    int connections = c.sensors() + (mqttFeed ? 1 : 0);
     for (int i = 0; i < c.sensors(); i++) {
       String device = String.format(Locale.ROOT, "sensor-%03d", i + 1);
       long budget = c.total() == 0 ? 0 : share(c.total(), connections, i);
       publishers.add(new Publisher(vertx, device, c.mqtt().host(), c.mqtt().port(), c.qos(), c.window(),
           c.sensorRatePerSec(), budget, sensor(device), acked));
     }
-    if (!c.symbols().isEmpty()) {
+    if (mqttFeed) {
       long budget = c.total() == 0 ? 0 : share(c.total(), connections, connections - 1);
       publishers.add(new Publisher(vertx, "market-feed", c.mqtt().host(), c.mqtt().port(), c.qos(),
           c.window(), c.ticksPerSec(), budget, market(c.symbols()), acked));
     }
     publishers.forEach(Publisher::start);
-    System.out.printf("simulators ready: %d sensors at %.1f/s, market feed %s at %.0f ticks/s -> mqtt://%s%n",
-        c.sensors(), c.sensorRatePerSec(), c.symbols(), c.ticksPerSec(), c.mqtt());
+    TcpMarketFeed tcp = null;
+    String feedAt = "mqtt://" + c.mqtt();
+    if (c.tcpFeed()) {
+      tcp = new TcpMarketFeed(vertx, c.marketHost(), c.marketPort(), c.symbols(), c.ticksPerSec(), c.marketTotal(),
+          c.gapEvery(), c.replayBuffer());
+      try {
+        int port = tcp.start().toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        feedAt = "tcp://" + c.marketHost() + ":" + port;
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        System.err.println("simulators: cannot listen on market.port " + c.marketPort() + ": " + e.getMessage());
+        vertx.close();
+        System.exit(1);
+        return;
+      }
+    }
+    System.out.printf("simulators ready: %d sensors at %.1f/s -> mqtt://%s, market feed %s at %.0f ticks/s -> %s%n",
+        c.sensors(), c.sensorRatePerSec(), c.mqtt(), c.symbols(), c.ticksPerSec(), feedAt);
 
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -68,7 +84,7 @@ public final class SimulatorMain {
     long last = 0;
     long lastAt = System.nanoTime();
     while (!stop.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
-      if (c.total() > 0 && acked.get() >= c.total()) {
+      if (c.total() > 0 && acked.get() >= c.total() && tcp == null) {
         System.out.printf("simulators done: %d messages acknowledged%n", acked.get());
         publishers.forEach(p -> vertx.runOnContext(v -> p.stop()));
         vertx.close();
@@ -78,6 +94,11 @@ public final class SimulatorMain {
       if (now - lastAt >= 10_000_000_000L) {
         long n = acked.get();
         System.out.printf("simulators: %d messages acknowledged (%.0f/s)%n", n, (n - last) * 1e9 / (now - lastAt));
+        if (tcp != null) {
+          System.out.printf("simulators: market feed seq %d, %d clients, %d withheld (gaps), %d replay requests, "
+              + "%d ticks replayed%n", tcp.seq.get(), tcp.clients(), tcp.withheld.get(), tcp.replayRequests.get(),
+              tcp.replayed.get());
+        }
         last = n;
         lastAt = now;
       }

@@ -3,10 +3,12 @@ package io.edgesync.edge.app;
 import io.edgesync.config.HostPort;
 import io.edgesync.edge.config.EdgeConfig;
 import io.edgesync.edge.forward.BatchForwarder;
+import io.edgesync.edge.forward.ReplayAdmin;
 import io.edgesync.edge.heartbeat.HeartbeatSender;
 import io.edgesync.edge.log.EventLog;
 import io.edgesync.edge.mqtt.MqttIngest;
 import io.edgesync.edge.rules.LocalRules;
+import io.edgesync.edge.sources.FeedSources;
 import io.edgesync.edge.status.NodeStatus;
 import io.edgesync.edge.status.StatusPage;
 import io.edgesync.edge.status.StatusServer;
@@ -44,6 +46,7 @@ public final class EdgeNode {
   // set while starting, read after start completed
   private volatile EventLog log;
   private volatile MqttIngest mqtt;
+  private volatile FeedSources feeds;
   private volatile LocalRules rules;
   private volatile StatusServer status;
   private volatile BatchForwarder forwarder;
@@ -71,6 +74,7 @@ public final class EdgeNode {
         .recover(fail(t -> "data.dir " + config.dataDir() + ": cannot open the event log: " + t.getMessage()))
         .compose(l -> {
           log = l;
+          l.retainReleased(config.logRetainReleased());
           // alerts go to the local broker's subscribers; mqtt is set before any event is evaluated
           rules = new LocalRules(vertx, config.rules(), config.nodeId(), l, (t, b) -> mqtt.publishLocal(t, b),
               registry, clock);
@@ -81,18 +85,25 @@ public final class EdgeNode {
           return mqtt.start().recover(fail(Throwable::getMessage));
         })
         .compose(v -> {
+          // market-data feeds: TCP clients that keep reconnecting, so a feed that is down does not fail the start
+          feeds = new FeedSources(vertx, config.feeds(), log, rules, registry, Clock.systemUTC());
+          return feeds.start().recover(fail(t -> "feed.*: " + t.getMessage()));
+        })
+        .compose(v -> {
           forwarder = config.forwarder().map(fc -> new BatchForwarder(vertx, fc, log, registry)).orElse(null);
           NodeStatus nodeStatus = new NodeStatus(config.nodeId(), version, clock, log, mqtt, this::forwarderStatus,
               registry);
           LocalRules r = rules;
-          Supplier<JsonObject> statusDoc = () -> nodeStatus.get().put("rules", r.status());
+          FeedSources fs = feeds;
+          Supplier<JsonObject> statusDoc = () -> nodeStatus.get().put("rules", r.status()).put("feeds", fs.status());
           heartbeat = forwarder == null || config.heartbeatIntervalMs() <= 0 ? null
               : new HeartbeatSender(vertx, config.forwarderConfig(), config.heartbeatIntervalMs(), statusDoc, log,
                   registry, clock);
           status = new StatusServer(vertx, config.httpHost(), config.httpPort(), registry, this::healthy, statusDoc)
               .route("/", new StatusPage(statusDoc))
               .route("/admin/deadletters", r.deadLetters()::handleList)
-              .route("/admin/deadletters/redrive", r.deadLetters()::handleRedrive);
+              .route("/admin/deadletters/redrive", r.deadLetters()::handleRedrive)
+              .route("/admin/replay", new ReplayAdmin(() -> forwarder)::handle);
           return status.start().recover(fail(Throwable::getMessage));
         })
         .compose(v -> forwarder == null ? Future.<Void>succeededFuture()
@@ -115,7 +126,8 @@ public final class EdgeNode {
       return stopped;
     }
     LOG.info("[node-id: {}] stopping", config.nodeId());
-    stopped = step(mqtt == null ? null : mqtt::stop, "MQTT")
+    stopped = step(feeds == null ? null : feeds::stop, "market-data feeds")
+        .transform(ar -> step(mqtt == null ? null : mqtt::stop, "MQTT"))
         .transform(ar -> step(rules == null ? null : rules::stop, "rules (last state snapshot)"))
         .transform(ar -> step(heartbeat == null ? null : heartbeat::stop, "heartbeat"))
         .transform(ar -> step(forwarder == null ? null : forwarder::stop, "forwarder"))

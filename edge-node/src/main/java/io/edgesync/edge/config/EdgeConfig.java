@@ -16,6 +16,7 @@ import io.edgesync.edge.mqtt.TopicFilter;
 import io.edgesync.edge.mqtt.auth.MqttAuthSettings;
 import io.edgesync.edge.rules.RulesConfig;
 import io.edgesync.edge.rules.RulesFileException;
+import io.edgesync.edge.sources.FeedSettings;
 import io.edgesync.wire.Compression;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,6 +46,8 @@ import java.util.regex.Pattern;
  * @param forwarderConfig  forwarder settings, null when {@code cloudEndpoints} is empty
  * @param rules            local rules files and intervals ({@code rules.*})
  * @param heartbeatIntervalMs how often a heartbeat goes to the cloud (0 = never; needs cloud.endpoints)
+ * @param feeds            market-data feed sources ({@code feed.names}, {@code feed.<name>.*}); empty = none
+ * @param logRetainReleased released events kept per class for {@code /admin/replay} (0 = deleted on release)
  */
 public record EdgeConfig(
     String nodeId,
@@ -60,7 +63,9 @@ public record EdgeConfig(
     LogSettings log,
     ForwarderConfig forwarderConfig,
     RulesConfig rules,
-    long heartbeatIntervalMs) {
+    long heartbeatIntervalMs,
+    List<FeedSettings> feeds,
+    long logRetainReleased) {
 
   private static final Pattern NODE_ID_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final int MAX_PAYLOAD_LIMIT = 256 * 1024 * 1024 - 1; // MQTT remaining-length limit
@@ -72,6 +77,7 @@ public record EdgeConfig(
     Objects.requireNonNull(log, "log");
     Objects.requireNonNull(rules, "rules");
     cloudEndpoints = List.copyOf(cloudEndpoints);
+    feeds = feeds == null ? List.of() : List.copyOf(feeds);
   }
 
   /** The forwarder's settings; empty when no cloud endpoint is configured. */
@@ -169,6 +175,8 @@ public record EdgeConfig(
     long rulesSnapshot = s.longValue(RULES_SNAPSHOT_INTERVAL_MS, DEFAULT_RULES_SNAPSHOT_INTERVAL_MS, 100, 86_400_000);
 
     long heartbeatMs = s.longValue(HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_INTERVAL_MS, 0, 3_600_000);
+    List<FeedSettings> feeds = FeedSettings.read(s);
+    long retainReleased = s.longValue(LOG_RETAIN_RELEASED, 0, 0, 1_000_000_000);
     s.requireAllKnown();
 
     RulesConfig rules = new RulesConfig(rulesFile, rulesShadow, rulesReload, rulesSnapshot);
@@ -185,7 +193,7 @@ public record EdgeConfig(
     IngestSettings mqtt = new IngestSettings(mqttHost, mqttPort, tlsPort, maxPayload, eventLoops, dedupClients,
         tlsPort > 0 ? tlsCert : null, tlsPort > 0 ? tlsKey : null, critical, bulk, mqttAuth);
     return new EdgeConfig(nodeId, group, dataDir, mqtt, httpHost, httpPort, endpoints, tlsCert, tlsKey, tlsCa,
-        new LogSettings(queueCapacity, queueMaxBytes, maxGroup, dedup, quota), forwarder, rules, heartbeatMs);
+        new LogSettings(queueCapacity, queueMaxBytes, maxGroup, dedup, quota), forwarder, rules, heartbeatMs, feeds, retainReleased);
   }
 
   /** {@code buffer.*} and {@code streams.<class>.overflow}. */

@@ -42,6 +42,7 @@ public final class EdgeKeys {
   public static final String LOG_QUEUE_CAPACITY = "log.queueCapacity";
   public static final String LOG_QUEUE_MAX_BYTES = "log.queueMaxBytes";
   public static final String LOG_MAX_GROUP_EVENTS = "log.maxGroupEvents";
+  public static final String LOG_RETAIN_RELEASED = "log.retainReleased";
   public static final String DEDUP_ENABLED = "dedup.enabled";
   public static final String DEDUP_WINDOW = "dedup.window";
   public static final String DEDUP_MAX_KEYS_PER_BUCKET = "dedup.maxKeysPerBucket";
@@ -140,6 +141,8 @@ public final class EdgeKeys {
       new Key(LOG_QUEUE_MAX_BYTES, String.valueOf(DEFAULT_LOG_QUEUE_MAX_BYTES),
           "envelope bytes waiting for the log writer; beyond it appends fail fast (log full)"),
       new Key(LOG_MAX_GROUP_EVENTS, String.valueOf(DEFAULT_LOG_MAX_GROUP_EVENTS), "most events per group commit (one fsync)"),
+      new Key(LOG_RETAIN_RELEASED, "0", "released (cloud-committed) events kept per class for POST /admin/replay, "
+          + "outside the quota; 0 = deleted on release"),
       new Key(DEDUP_ENABLED, String.valueOf(DEFAULT_DEDUP_ENABLED),
           "drop a second event with the same (source, payload id), and DUP redeliveries across restarts, within dedup.window"),
       new Key(DEDUP_WINDOW, "10m", "how long a stored (source, id) / (client, packet id) catches duplicates (1s..7d)"),
@@ -162,7 +165,20 @@ public final class EdgeKeys {
       new Key(FORWARD_REQUEST_TIMEOUT_MS, String.valueOf(DEFAULT_FORWARD_REQUEST_TIMEOUT_MS),
           "a batch not answered in this time counts as failed"),
       new Key(HEARTBEAT_INTERVAL_MS, String.valueOf(DEFAULT_HEARTBEAT_INTERVAL_MS),
-          "how often the node posts a heartbeat (backlog, link, rates) to the cloud; 0 = never; docs/METRICS.md"));
+          "how often the node posts a heartbeat (backlog, link, rates) to the cloud; 0 = never; docs/METRICS.md"),
+      // market-data feed sources (io.edgesync.edge.sources.FeedSettings reads and validates them)
+      new Key("feed.names", "", "market-data feeds to connect to (TCP line feeds of JSON ticks), comma-separated names"),
+      new Key("feed.<name>.endpoint", "(required)", "feed server host:port (the edge is the TCP client)"),
+      new Key("feed.<name>.topic", "market/{symbol}/ticks", "topic of each tick; {symbol} is replaced"),
+      new Key("feed.<name>.priority", "normal", "class of the feed's ticks: critical | normal | bulk"),
+      new Key("feed.<name>.startSeq", "0", "first seq expected at start (earlier ones are asked by replay); "
+          + "0 = start with what the feed sends"),
+      new Key("feed.<name>.maxLineBytes", "64k", "longest tick line; a longer one is counted and skipped"),
+      new Key("feed.<name>.replay", "true", "ask the feed to re-send a sequence gap"),
+      new Key("feed.<name>.gapTimeout", "5s", "how long later ticks wait for a gap's replay before it is declared lost"),
+      new Key("feed.<name>.maxBufferedTicks", "50000", "ticks held behind an open gap; beyond it the gap is declared lost"),
+      new Key("feed.<name>.reconnectInitialMs", "200", "first reconnect delay (doubles, jitter)"),
+      new Key("feed.<name>.reconnectMaxMs", "30000", "ceiling of the reconnect delay"));
 
   private EdgeKeys() {}
 

@@ -785,6 +785,108 @@ public final class BatchForwarder {
     });
   }
 
+  // ------------------------------------------------------------------ replay (/admin/replay)
+
+  /** What a replay did: events re-sent, and how the cloud counted them. */
+  public record ReplayResult(Priority priority, long from, long to, long replayed, long written, long duplicates) {}
+
+  /** The range is not (or no longer, or not entirely) in the local log. */
+  public static final class NotRetainedException extends RuntimeException {
+    public NotRetainedException(String message) {
+      super(message);
+    }
+  }
+
+  /** The range goes past what the cloud has committed: the normal drain sends that part. */
+  public static final class NotCommittedException extends RuntimeException {
+    public NotCommittedException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Re-forwards the committed class-sequence range [{@code from}, {@code to}] of {@code c}
+   * still in the log ({@code log.retainReleased}), as normal batches (same event ids, same
+   * class sequence numbers), one at a time and outside the in-flight budget. The cloud
+   * acknowledges them against its watermark: nothing already committed is written again.
+   * Fails with {@link NotRetainedException} when part of the range is gone, with
+   * {@link NotCommittedException} when it goes past the acknowledged watermark.
+   */
+  public Future<ReplayResult> replay(Priority c, long from, long to) {
+    Context ctx = context;
+    if (ctx == null || stopping) {
+      return Future.failedFuture(new IllegalStateException("the forwarder is not running"));
+    }
+    Promise<ReplayResult> done = Promise.promise();
+    ctx.runOnContext(v -> {
+      ClassState s = classes.get(c);
+      if (to > s.acked) {
+        done.fail(new NotCommittedException(c.label() + " classSeq " + to + " is above what the cloud committed ("
+            + s.acked + "); the forwarder sends it anyway"));
+        return;
+      }
+      LOG.info("[node-id: {}] [class: {}] [classSeq: {}..{}] replay requested", node, c.label(), from, to);
+      replayNext(c, from, to, from, new long[3], done);
+    });
+    return done.future();
+  }
+
+  private void replayNext(Priority c, long from, long to, long next, long[] counts, Promise<ReplayResult> done) {
+    if (next > to) {
+      LOG.info("[node-id: {}] [class: {}] [classSeq: {}..{}] replayed {} events: cloud wrote {}, {} duplicates",
+          node, c.label(), from, to, counts[0], counts[1], counts[2]);
+      done.complete(new ReplayResult(c, from, to, counts[0], counts[1], counts[2]));
+      return;
+    }
+    if (stopping) {
+      done.fail(new IllegalStateException("the forwarder stopped during the replay"));
+      return;
+    }
+    int max = (int) Math.min(batchEventsLimit, to - next + 1);
+    worker.executeBlocking(() -> {
+      List<byte[]> envelopes = log.read(c, next, max, batchBytesLimit);
+      long first = envelopes.isEmpty() ? -1 : EnvelopeCodec.classSeqOf(envelopes.get(0));
+      long last = envelopes.isEmpty() ? -1 : EnvelopeCodec.classSeqOf(envelopes.get(envelopes.size() - 1));
+      if (first != next || last != first + envelopes.size() - 1) {
+        throw new NotRetainedException(c.label() + " classSeq " + next + " is no longer in the log (log.retainReleased)");
+      }
+      byte[] frame = BatchCodec.encode(new EventBatch(node, c, first, envelopes, false), config.compression());
+      return new Object[] {last, envelopes.size(), frame};
+    }, false).compose(o -> {
+      long last = (Long) o[0];
+      int count = (Integer) o[1];
+      return post((byte[]) o[2]).compose(r -> r.status() == 200 ? Future.succeededFuture(new long[] {last, count,
+          r.body().getLong("written", 0L), r.body().getLong("duplicates", 0L)})
+          : Future.failedFuture(new IllegalStateException("cloud answered HTTP " + r.status() + " "
+              + r.body().getString("error", "") + " to the replay batch from classSeq " + next)));
+    }).onComplete(ar -> {
+      if (ar.failed()) {
+        done.fail(ar.cause());
+        return;
+      }
+      long[] r = ar.result();
+      counts[0] += r[1];
+      counts[1] += r[2];
+      counts[2] += r[3];
+      replayNext(c, from, to, r[0] + 1, counts, done);
+    });
+  }
+
+  /** One POST of a frame to the current endpoint, with the request timeout. */
+  private Future<Reply> post(byte[] frame) {
+    HostPort target = config.endpoints().get(endpointIndex);
+    long timeoutMs = Math.max(1, config.requestTimeout().toMillis());
+    return client.request(new RequestOptions()
+            .setMethod(HttpMethod.POST)
+            .setHost(target.host())
+            .setPort(target.port())
+            .setURI(PATH)
+            .setTimeout(timeoutMs)
+            .putHeader(HttpHeaders.CONTENT_TYPE, BatchCodec.CONTENT_TYPE))
+        .compose(req -> req.send(Buffer.buffer(frame)))
+        .compose(resp -> resp.body().map(body -> new Reply(resp.statusCode(), parse(body))));
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private void updateInFlight() {

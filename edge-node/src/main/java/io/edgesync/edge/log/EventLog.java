@@ -79,6 +79,8 @@ public final class EventLog implements LogReader, AutoCloseable {
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private final AtomicBoolean closing = new AtomicBoolean();
   private volatile boolean open;
+  /** Released events kept per class for replay ({@code log.retainReleased}); 0 = deleted on release. */
+  private volatile long retainReleased;
   private final MeterRegistry registry;
   private final List<Meter> meters = new ArrayList<>();
 
@@ -480,13 +482,24 @@ public final class EventLog implements LogReader, AutoCloseable {
           }
         }
         long liveFrom = space.firstLive(code);
+        long retain = retainReleased;
         try (WriteBatch batch = new WriteBatch()) {
           long bytes = 0;
           batch.put(metaCf, LogKeys.released(code), LogKeys.longValue(classSeq));
           if (liveFrom <= classSeq) {
             bytes = LogSpace.sizes(db, logCf, code, liveFrom, classSeq, Long.MAX_VALUE)[0];
-            batch.deleteRange(logCf, LogKeys.logKey(code, liveFrom), LogKeys.logKey(code, classSeq + 1));
+            if (retain == 0) {
+              batch.deleteRange(logCf, LogKeys.logKey(code, liveFrom), LogKeys.logKey(code, classSeq + 1));
+            }
             batch.put(metaCf, LogKeys.bytesReleased(code), LogKeys.longValue(space.bytesReleased.get(code) + bytes));
+          }
+          if (retain > 0 && classSeq - retain >= 1) {
+            // log.retainReleased: keep the last `retain` released events of the class (for /admin/replay);
+            // they count as released (outside the quota); delete what falls out of the retained window
+            long dropFrom = Math.max(1, current - retain + 1);
+            if (dropFrom <= classSeq - retain) {
+              batch.deleteRange(logCf, LogKeys.logKey(code, dropFrom), LogKeys.logKey(code, classSeq - retain + 1));
+            }
           }
           db.write(releaseWrite, batch);
           space.bytesReleased.addAndGet(code, bytes);
@@ -499,6 +512,23 @@ public final class EventLog implements LogReader, AutoCloseable {
     } finally {
       lifecycle.readLock().unlock();
     }
+  }
+
+  /**
+   * Keeps the last {@code events} released events of each class in the log (not deleted on
+   * release) so that {@code /admin/replay} can re-forward them; they no longer count
+   * against the quota (they are released). 0 (the default) deletes on release. Set once at start.
+   */
+  public void retainReleased(long events) {
+    if (events < 0) {
+      throw new IllegalArgumentException("retainReleased must be >= 0");
+    }
+    this.retainReleased = events;
+  }
+
+  /** Released events of each class kept for replay ({@code log.retainReleased}). */
+  public long retainReleased() {
+    return retainReleased;
   }
 
   @Override
