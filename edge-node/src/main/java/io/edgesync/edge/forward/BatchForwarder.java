@@ -19,14 +19,10 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.OpenSSLEngineOptions;
-import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.core.net.PemTrustOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -273,19 +269,7 @@ public final class BatchForwarder {
   }
 
   private HttpClientAgent createClient() {
-    HttpClientOptions options = new HttpClientOptions()
-        .setProtocolVersion(HttpVersion.HTTP_2)
-        .setUseAlpn(true)
-        .setSsl(true)
-        .setSslEngineOptions(new OpenSSLEngineOptions())
-        .setKeyCertOptions(new PemKeyCertOptions()
-            .setCertPath(config.tlsCert().toString())
-            .setKeyPath(config.tlsKey().toString()))
-        .setTrustOptions(new PemTrustOptions().addCertPath(config.tlsCa().toString()))
-        .setVerifyHost(true)
-        .setKeepAlive(true)
-        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.requestTimeout().toMillis()));
-    options.getSslOptions().setHostnameVerificationAlgorithm("HTTPS");
+    HttpClientOptions options = CloudClientOptions.of(config, config.requestTimeout());
     // one HTTP/2 connection per endpoint; the batches multiplex on it as streams. Requests wait in
     // the pool only while the connection is being set up; a timed-out attempt may leave its waiter
     // there until the connect timeout, hence room for a few rounds beyond maxInFlight

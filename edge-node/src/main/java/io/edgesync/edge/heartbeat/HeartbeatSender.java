@@ -1,6 +1,7 @@
 package io.edgesync.edge.heartbeat;
 
 import io.edgesync.config.HostPort;
+import io.edgesync.edge.forward.CloudClientOptions;
 import io.edgesync.edge.forward.ForwarderConfig;
 import io.edgesync.edge.log.LogReader;
 import io.edgesync.model.EnvelopeCodec;
@@ -16,13 +17,9 @@ import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.OpenSSLEngineOptions;
-import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.core.net.PemTrustOptions;
 import java.time.Clock;
 import java.util.EnumMap;
 import java.util.List;
@@ -249,19 +246,8 @@ public final class HeartbeatSender {
   }
 
   private HttpClientAgent createClient() {
-    HttpClientOptions options = new HttpClientOptions()
-        .setProtocolVersion(HttpVersion.HTTP_2)
-        .setUseAlpn(true)
-        .setSsl(true)
-        .setSslEngineOptions(new OpenSSLEngineOptions())
-        .setKeyCertOptions(new PemKeyCertOptions()
-            .setCertPath(config.tlsCert().toString())
-            .setKeyPath(config.tlsKey().toString()))
-        .setTrustOptions(new PemTrustOptions().addCertPath(config.tlsCa().toString()))
-        .setVerifyHost(true)
-        .setKeepAlive(true)
-        .setConnectTimeout((int) Math.min(MAX_REQUEST_TIMEOUT_MS, config.requestTimeout().toMillis()));
-    options.getSslOptions().setHostnameVerificationAlgorithm("HTTPS");
+    HttpClientOptions options = CloudClientOptions.of(config,
+        java.time.Duration.ofMillis(Math.min(MAX_REQUEST_TIMEOUT_MS, config.requestTimeout().toMillis())));
     return vertx.createHttpClient(options, new PoolOptions().setHttp2MaxSize(1).setMaxWaitQueueSize(2));
   }
 }
