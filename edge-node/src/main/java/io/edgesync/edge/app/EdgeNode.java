@@ -8,6 +8,7 @@ import io.edgesync.edge.heartbeat.HeartbeatSender;
 import io.edgesync.edge.log.EventLog;
 import io.edgesync.edge.mqtt.MqttIngest;
 import io.edgesync.edge.rules.LocalRules;
+import io.edgesync.edge.sources.BridgeSources;
 import io.edgesync.edge.sources.FeedSources;
 import io.edgesync.edge.status.NodeStatus;
 import io.edgesync.edge.status.StatusPage;
@@ -47,6 +48,7 @@ public final class EdgeNode {
   private volatile EventLog log;
   private volatile MqttIngest mqtt;
   private volatile FeedSources feeds;
+  private volatile BridgeSources bridges;
   private volatile LocalRules rules;
   private volatile StatusServer status;
   private volatile BatchForwarder forwarder;
@@ -90,12 +92,19 @@ public final class EdgeNode {
           return feeds.start().recover(fail(t -> "feed.*: " + t.getMessage()));
         })
         .compose(v -> {
+          // MQTT bridges: upstream clients that keep reconnecting, so an upstream broker that is down does not fail the start
+          bridges = new BridgeSources(vertx, config.bridges(), log, rules, registry, Clock.systemUTC());
+          return bridges.start().recover(fail(t -> "bridge.*: " + t.getMessage()));
+        })
+        .compose(v -> {
           forwarder = config.forwarder().map(fc -> new BatchForwarder(vertx, fc, log, registry)).orElse(null);
           NodeStatus nodeStatus = new NodeStatus(config.nodeId(), version, clock, log, mqtt, this::forwarderStatus,
               registry);
           LocalRules r = rules;
           FeedSources fs = feeds;
-          Supplier<JsonObject> statusDoc = () -> nodeStatus.get().put("rules", r.status()).put("feeds", fs.status());
+          BridgeSources bs = bridges;
+          Supplier<JsonObject> statusDoc = () -> nodeStatus.get().put("rules", r.status()).put("feeds", fs.status())
+              .put("bridges", bs.status());
           heartbeat = forwarder == null || config.heartbeatIntervalMs() <= 0 ? null
               : new HeartbeatSender(vertx, config.forwarderConfig(), config.heartbeatIntervalMs(), statusDoc, log,
                   registry, clock);
@@ -126,7 +135,8 @@ public final class EdgeNode {
       return stopped;
     }
     LOG.info("[node-id: {}] stopping", config.nodeId());
-    stopped = step(feeds == null ? null : feeds::stop, "market-data feeds")
+    stopped = step(bridges == null ? null : bridges::stop, "MQTT bridges")
+        .transform(ar -> step(feeds == null ? null : feeds::stop, "market-data feeds"))
         .transform(ar -> step(mqtt == null ? null : mqtt::stop, "MQTT"))
         .transform(ar -> step(rules == null ? null : rules::stop, "rules (last state snapshot)"))
         .transform(ar -> step(heartbeat == null ? null : heartbeat::stop, "heartbeat"))

@@ -16,6 +16,7 @@ import io.edgesync.edge.mqtt.TopicFilter;
 import io.edgesync.edge.mqtt.auth.MqttAuthSettings;
 import io.edgesync.edge.rules.RulesConfig;
 import io.edgesync.edge.rules.RulesFileException;
+import io.edgesync.edge.sources.BridgeSettings;
 import io.edgesync.edge.sources.FeedSettings;
 import io.edgesync.wire.Compression;
 import java.nio.file.Path;
@@ -48,6 +49,7 @@ import java.util.regex.Pattern;
  * @param heartbeatIntervalMs how often a heartbeat goes to the cloud (0 = never; needs cloud.endpoints)
  * @param feeds            market-data feed sources ({@code feed.names}, {@code feed.<name>.*}); empty = none
  * @param logRetainReleased released events kept per class for {@code /admin/replay} (0 = deleted on release)
+ * @param bridges          MQTT bridges to upstream brokers ({@code bridge.names}, {@code bridge.<name>.*}); empty = none
  */
 public record EdgeConfig(
     String nodeId,
@@ -65,7 +67,8 @@ public record EdgeConfig(
     RulesConfig rules,
     long heartbeatIntervalMs,
     List<FeedSettings> feeds,
-    long logRetainReleased) {
+    long logRetainReleased,
+    List<BridgeSettings> bridges) {
 
   private static final Pattern NODE_ID_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final int MAX_PAYLOAD_LIMIT = 256 * 1024 * 1024 - 1; // MQTT remaining-length limit
@@ -78,6 +81,7 @@ public record EdgeConfig(
     Objects.requireNonNull(rules, "rules");
     cloudEndpoints = List.copyOf(cloudEndpoints);
     feeds = feeds == null ? List.of() : List.copyOf(feeds);
+    bridges = bridges == null ? List.of() : List.copyOf(bridges);
   }
 
   /** The forwarder's settings; empty when no cloud endpoint is configured. */
@@ -176,6 +180,7 @@ public record EdgeConfig(
 
     long heartbeatMs = s.longValue(HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_INTERVAL_MS, 0, 3_600_000);
     List<FeedSettings> feeds = FeedSettings.read(s);
+    List<BridgeSettings> bridges = BridgeSettings.read(s);
     long retainReleased = s.longValue(LOG_RETAIN_RELEASED, 0, 0, 1_000_000_000);
     s.requireAllKnown();
 
@@ -193,7 +198,8 @@ public record EdgeConfig(
     IngestSettings mqtt = new IngestSettings(mqttHost, mqttPort, tlsPort, maxPayload, eventLoops, dedupClients,
         tlsPort > 0 ? tlsCert : null, tlsPort > 0 ? tlsKey : null, critical, bulk, mqttAuth);
     return new EdgeConfig(nodeId, group, dataDir, mqtt, httpHost, httpPort, endpoints, tlsCert, tlsKey, tlsCa,
-        new LogSettings(queueCapacity, queueMaxBytes, maxGroup, dedup, quota), forwarder, rules, heartbeatMs, feeds, retainReleased);
+        new LogSettings(queueCapacity, queueMaxBytes, maxGroup, dedup, quota), forwarder, rules, heartbeatMs, feeds, retainReleased,
+        bridges);
   }
 
   /** {@code buffer.*} and {@code streams.<class>.overflow}. */

@@ -178,7 +178,19 @@ public final class EdgeKeys {
       new Key("feed.<name>.gapTimeout", "5s", "how long later ticks wait for a gap's replay before it is declared lost"),
       new Key("feed.<name>.maxBufferedTicks", "50000", "ticks held behind an open gap; beyond it the gap is declared lost"),
       new Key("feed.<name>.reconnectInitialMs", "200", "first reconnect delay (doubles, jitter)"),
-      new Key("feed.<name>.reconnectMaxMs", "30000", "ceiling of the reconnect delay"));
+      new Key("feed.<name>.reconnectMaxMs", "30000", "ceiling of the reconnect delay"),
+      // MQTT bridges to upstream brokers (io.edgesync.edge.sources.BridgeSettings reads and validates them)
+      new Key("bridge.names", "", "MQTT bridges: upstream (plant) brokers to subscribe to, comma-separated names"),
+      new Key("bridge.<name>.endpoint", "(required)", "upstream broker host:port (MQTT 3.1.1 over TCP)"),
+      new Key("bridge.<name>.clientId", "edgesync-bridge-<name>", "client id upstream; keys the persistent session"),
+      new Key("bridge.<name>.topics", "(required)", "topic filters subscribed at QoS1, comma-separated"),
+      new Key("bridge.<name>.username", "", "upstream user name (optional)"),
+      new Key("bridge.<name>.password", "", "upstream password (optional)"),
+      new Key("bridge.<name>.priority", "normal", "class of the bridged events: critical | normal | bulk"),
+      new Key("bridge.<name>.maxPayloadBytes", "262144", "largest upstream payload; a larger one is counted, "
+          + "acknowledged and skipped"),
+      new Key("bridge.<name>.reconnectInitialMs", "200", "first reconnect delay (doubles, jitter)"),
+      new Key("bridge.<name>.reconnectMaxMs", "30000", "ceiling of the reconnect delay"));
 
   private EdgeKeys() {}
 
