@@ -1,0 +1,398 @@
+#!/usr/bin/env bash
+# edgesync benchmark (issue 8): one run, everything on loopback on this machine, prints a table
+# and writes the same figures to bench/results/<timestamp>.md. Phases:
+#   A  Mosquitto reference: the same MQTT load through a tuned Mosquitto to a subscriber on bench/#
+#   B  edge durable ingest, cloud absent (the edge buffers): accepted rate, publish→PUBACK
+#      percentiles, edge CPU / peak RSS, bytes on disk per event
+#   C  catch-up: start Kafka + cloud-ingest, the edge drains phase B's backlog (no live load)
+#   D  end to end MQTT → edge → cloud-ingest → Kafka at full speed: events/s in Kafka (read_committed),
+#      publish→Kafka latency, forward batch size and compression ratio
+#   E  Kafka's own ProducerPerformance, same record size, same broker
+#   F  latency run at 20 % of phase D's rate: p99 publish→PUBACK and publish→Kafka
+#   G  (--soak only) 10 minutes at 50 % of phase D's rate, edge RSS sampled every 30 s
+#
+#   bench/run.sh [--quick] [--soak] [--jfr] [--qos 0|1] [--clients N] [--payload BYTES]
+#                [--messages N] [--window N]
+#
+# --quick: ~1-3 min smoke run (200k messages); default: 1M messages, ~4-8 min. --jfr records
+# the edge with JFR during phase D and prints its hottest methods. Environment: BENCH_DIR (data
+# and logs, default /tmp/edgesync-bench-<timestamp>, removed at the end unless BENCH_KEEP=1), JAVA,
+# BENCH_SOAK_SECONDS (default 600).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JAVA="${JAVA:-java}"
+QUICK=0; SOAK=0; JFR=0; QOS=1; CLIENTS=8; PAYLOAD=200; MESSAGES=""; WINDOW=1000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --soak) SOAK=1 ;;
+    --jfr) JFR=1 ;;
+    --qos) QOS="$2"; shift ;;
+    --clients) CLIENTS="$2"; shift ;;
+    --payload) PAYLOAD="$2"; shift ;;
+    --messages) MESSAGES="$2"; shift ;;
+    --window) WINDOW="$2"; shift ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$QOS" in 0|1) ;; *) echo "bench: --qos must be 0 or 1" >&2; exit 2 ;; esac
+if [ "$QUICK" = 1 ]; then
+  MESSAGES="${MESSAGES:-200000}"; PP_RECORDS=500000; LAT_SECONDS=15
+else
+  MESSAGES="${MESSAGES:-1000000}"; PP_RECORDS=2000000; LAT_SECONDS=45
+fi
+SOAK_SECONDS="${BENCH_SOAK_SECONDS:-600}"
+
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+RUN="${BENCH_DIR:-/tmp/edgesync-bench-$STAMP}"
+RESULTS="$ROOT/bench/results"
+mkdir -p "$RUN/logs" "$RESULTS"
+LOGS="$RUN/logs"
+HZ="$(getconf CLK_TCK)"
+T_START=$(date +%s)
+LOAD_AT_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+say() { echo "bench: $*" >&2; }
+
+# ---- build what is missing (like ./demo) ----
+need_build=0
+for m in edge-node cloud-ingest provisioning loadgen; do
+  [ -f "$ROOT/$m/target/$m.jar" ] || need_build=1
+done
+[ -d "$ROOT/loadgen/target/classes" ] || need_build=1
+if [ "$need_build" = 1 ]; then
+  say "building the jars (tests skipped) ..."
+  (cd "$ROOT" && mvn -B -q -DskipTests package)
+fi
+LOADGEN_JAR="$ROOT/loadgen/target/loadgen.jar"
+CLOUD_JAR="$ROOT/cloud-ingest/target/cloud-ingest.jar"
+EDGE_JAR="$ROOT/edge-node/target/edge-node.jar"
+LG=("$JAVA" -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar "$LOADGEN_JAR")
+
+# ---- process bookkeeping: everything we start is stopped on exit / Ctrl-C ----
+PIDS=()
+stopping=0
+stop_pid() {
+  local pid="$1"
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+stop_all() {
+  [ "$stopping" = 1 ] && return
+  stopping=1
+  for ((i=${#PIDS[@]}-1; i>=0; i--)); do stop_pid "${PIDS[$i]}"; done
+  wait 2>/dev/null || true
+  if [ "${BENCH_KEEP:-0}" != 1 ] && [ -z "${BENCH_DIR:-}" ]; then rm -rf "$RUN"; fi
+}
+trap '' PIPE
+trap 'say interrupted; stop_all; exit 130' INT TERM
+trap 'stop_all' EXIT
+
+# start NAME READY_TEXT CMD...: background process, log under $LOGS, waits for READY_TEXT (90 s)
+start() {
+  local name="$1" ready="$2"; shift 2
+  local log="$LOGS/$name.log"
+  "$@" > "$log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  LAST_PID=$pid
+  for _ in $(seq 1 900); do
+    if grep -q "$ready" "$log" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      say "$name exited during start-up; last lines of $log:"; tail -n 20 "$log" >&2; exit 1
+    fi
+    sleep 0.1
+  done
+  say "$name did not become ready in 90 s; see $log"; exit 1
+}
+
+ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }  # utime+stime
+status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# metric URL NAME: sum of the samples of NAME (all tag sets)
+metric() {
+  curl -fsS --max-time 5 "$1" 2>/dev/null | awk -v n="$2" '$1 == n || index($1, n "{") == 1 { s += $NF } END { printf "%.0f\n", s }'
+}
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }  # all CPUs: user+nice+system+irq+softirq
+# other_cores BUSY0 OUR_TICKS SECONDS: cores used by processes that are not part of this benchmark
+other_cores() { awk -v b="$(( $(busy) - $1 ))" -v o="$2" -v hz="$HZ" -v s="$3" 'BEGIN { v = (b - o) / hz / s; if (v < 0) v = 0; printf "%.2f", v }'; }
+lg_ticks() { awk -v c="$(kv "$1" loadgen_cpu_s)" -v hz="$HZ" 'BEGIN { printf "%.0f", c * hz }'; }
+# snap URL NAME: "sum count" of a summary/timer; mean_ms SNAP0 SNAP1: mean in ms between two snaps
+snap() { echo "$(curl -fsS --max-time 5 "$1" 2>/dev/null | awk -v n="$2" '$1 == n "_sum" || index($1, n "_sum{") == 1 { s += $NF }
+  $1 == n "_count" || index($1, n "_count{") == 1 { c += $NF } END { printf "%.9f %.0f", s, c }')"; }
+mean_ms() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); c = y[2] - x[2]
+  if (c > 0) printf "%.2f", 1000 * (y[1] - x[1]) / c; else print "n/a" }'; }
+cores() { awk -v t="$1" -v hz="$HZ" -v s="$2" 'BEGIN { if (s > 0) printf "%.2f", t / hz / s; else print "n/a" }'; }
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+kv() { awk -F= -v k="$2" '$1 == k { v = substr($0, length(k) + 2); gsub(/\x27/, "", v); print v }' "$1"; }
+# loadgen NAME ARGS...: runs the MQTT load generator, results as key=value in $RUN/NAME.kv
+loadgen() {
+  local name="$1"; shift
+  "${LG[@]}" mqtt "$@" --out "$RUN/$name.kv" > "$LOGS/loadgen-$name.log" 2>&1 || {
+    say "load generator ($name) reported a failure:"; tail -n 5 "$LOGS/loadgen-$name.log" >&2; }
+  [ -f "$RUN/$name.kv" ] || { say "no results from $name"; exit 1; }
+}
+
+PORTS=($("${LG[@]}" ports 7))
+P_MOSQ=${PORTS[0]}; P_MQTT=${PORTS[1]}; P_EHTTP=${PORTS[2]}; P_INGEST=${PORTS[3]}
+P_CHTTP=${PORTS[4]}; P_KAFKA=${PORTS[5]}; P_KCTRL=${PORTS[6]}
+COMMON=(--qos "$QOS" --clients "$CLIENTS" --payload "$PAYLOAD" --window "$WINDOW")
+say "run dir $RUN; $MESSAGES messages, QoS$QOS, $CLIENTS clients, $PAYLOAD-byte payloads, window $WINDOW"
+
+# ---- A: Mosquitto ----
+if ! command -v mosquitto > /dev/null; then
+  say "installing mosquitto ..."
+  { apt-get install -y mosquitto || { apt-get update && apt-get install -y mosquitto; }; } > "$LOGS/apt.log" 2>&1 \
+    || { say "cannot install mosquitto (see $LOGS/apt.log); run: apt-get install -y mosquitto"; exit 1; }
+fi
+cat > "$RUN/mosquitto.conf" <<EOF
+listener $P_MOSQ 127.0.0.1
+allow_anonymous true
+persistence false
+log_dest stderr
+log_type error
+log_type warning
+max_inflight_messages 0
+max_queued_messages 0
+EOF
+say "A: Mosquitto $(mosquitto -h 2>/dev/null | head -1 | awk '{print $3}') on port $P_MOSQ ..."
+mosquitto -c "$RUN/mosquitto.conf" > "$LOGS/mosquitto.log" 2>&1 &
+MOSQ_PID=$!; PIDS+=("$MOSQ_PID")
+for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$P_MOSQ") 2>/dev/null && break; sleep 0.1; done
+t0=$(ticks "$MOSQ_PID"); b0=$(busy)
+loadgen mosquitto --port "$P_MOSQ" "${COMMON[@]}" --messages "$MESSAGES" --subscribe --tag mq --timeout 240
+mt=$(( $(ticks "$MOSQ_PID") - t0 ))
+MOSQ_CPU=$(cores "$mt" "$(kv "$RUN/mosquitto.kv" loadgen_wall_s)")
+OTHER_A=$(other_cores "$b0" $(( mt + $(lg_ticks "$RUN/mosquitto.kv") )) "$(kv "$RUN/mosquitto.kv" loadgen_wall_s)")
+MOSQ_HWM=$(status_kb "$MOSQ_PID" VmHWM)
+stop_pid "$MOSQ_PID"
+
+# ---- fleet for the edge and the cloud ----
+PROV=("$JAVA" -jar "$ROOT/provisioning/target/provisioning.jar")
+{ "${PROV[@]}" init-ca --dir "$RUN/fleet"
+  "${PROV[@]}" server-cert --dir "$RUN/fleet" --host localhost,127.0.0.1 --out "$RUN/cloud"
+  "${PROV[@]}" enrol --dir "$RUN/fleet" --node-id bench-1 --cloud "localhost:$P_INGEST" --out "$RUN/edge"
+} > "$LOGS/provisioning.log" 2>&1
+
+# ---- B: edge alone (cloud absent: the edge buffers) ----
+say "B: edge durable ingest (cloud absent) ..."
+EDGE_DATA="$RUN/edge-data"
+EDGE_JVM=(-Xmx256m -XX:+UseG1GC)
+[ "$JFR" = 1 ] && EDGE_JVM+=(-XX:NativeMemoryTracking=summary)
+start edge "edge-node ready" "$JAVA" "${EDGE_JVM[@]}" -jar "$EDGE_JAR" --config "$RUN/edge/edge.yaml" \
+  --set "mqtt.port=$P_MQTT" --set mqtt.tlsPort=0 --set "http.port=$P_EHTTP" \
+  --set "cloud.endpoints=localhost:$P_INGEST" --set "data.dir=$EDGE_DATA" --set forward.retryMaxMs=2000
+EDGE_PID=$LAST_PID
+EM="http://127.0.0.1:$P_EHTTP/metrics"
+disk0=$(du -sb "$EDGE_DATA" | cut -f1)
+t0=$(ticks "$EDGE_PID"); b0=$(busy)
+gc0=$(snap "$EM" edge_log_commit_seconds); pa0=$(snap "$EM" edge_puback_seconds)
+loadgen edge --port "$P_MQTT" "${COMMON[@]}" --messages "$MESSAGES" --tag ed --timeout 300
+EDGE_TICKS=$(( $(ticks "$EDGE_PID") - t0 ))
+OTHER_B=$(other_cores "$b0" $(( EDGE_TICKS + $(lg_ticks "$RUN/edge.kv") )) "$(kv "$RUN/edge.kv" loadgen_wall_s)")
+EDGE_CPU=$(cores "$EDGE_TICKS" "$(kv "$RUN/edge.kv" pub_seconds)")
+EDGE_HWM_B=$(status_kb "$EDGE_PID" VmHWM)
+COMMIT_MS_B=$(mean_ms "$gc0" "$(snap "$EM" edge_log_commit_seconds)")
+PUBACK_EDGE_MS_B=$(mean_ms "$pa0" "$(snap "$EM" edge_puback_seconds)")
+EDGE_RSS_B=$(status_kb "$EDGE_PID" VmRSS)
+sleep 1
+STORED=$(metric "$EM" edge_log_appends_total)
+BACKLOG_B=$(metric "$EM" edge_log_backlog_events)
+ENV_BYTES=$(metric "$EM" edge_buffer_used_bytes)
+ENV_AVG=$(calc "%.0f" "$ENV_BYTES / ($BACKLOG_B > 0 ? $BACKLOG_B : 1)")
+DISK_B=$(( $(du -sb "$EDGE_DATA" | cut -f1) - disk0 ))
+DISK_PER_EVENT=$(calc "%.0f" "$DISK_B / ($STORED > 0 ? $STORED : 1)")
+GROUP_AVG=$(calc "%.0f" "$(metric "$EM" edge_log_group_size_sum) / ($(metric "$EM" edge_log_group_size_count) + 1e-9)")
+
+# ---- C: Kafka broker + cloud-ingest, the edge drains its backlog ----
+say "C: starting a Kafka broker and cloud-ingest; the edge catches up $BACKLOG_B events ..."
+start kafka "broker ready" "$JAVA" -Xmx768m -XX:+UseG1GC -cp "$CLOUD_JAR:$ROOT/loadgen/target/classes" \
+  io.edgesync.loadgen.BrokerMain "$RUN/kafka" "$P_KAFKA" "$P_KCTRL"
+KAFKA_PID=$LAST_PID
+start cloud "cloud-ingest ready" "$JAVA" -Xmx768m -XX:+UseG1GC -jar "$CLOUD_JAR" --config "$RUN/cloud/cloud.yaml" \
+  --set "ingest.port=$P_INGEST" --set "http.port=$P_CHTTP" --set "kafka.bootstrap=localhost:$P_KAFKA" \
+  --set kafka.partitions=3 --set "data.dir=$RUN/cloud-data"
+CLOUD_PID=$LAST_PID
+CM="http://127.0.0.1:$P_CHTTP/metrics"
+catch_first=""; catch_last=""; deadline=$(( $(date +%s) + 240 ))
+while [ "$(date +%s)" -lt "$deadline" ]; do
+  w=$(metric "$CM" cloud_events_written_total); now=$(date +%s.%N)
+  if [ -z "$catch_first" ] && [ "${w:-0}" -gt 0 ]; then catch_first=$now; fi
+  if [ "${w:-0}" -ge "$STORED" ]; then catch_last=$now; break; fi
+  sleep 0.25
+done
+if [ -n "$catch_last" ]; then
+  CATCHUP_RATE=$(calc "%.0f" "$STORED / ($catch_last - $catch_first + 0.25)")
+else
+  CATCHUP_RATE="n/a (not drained in 240 s: $(metric "$CM" cloud_events_written_total) of $STORED)"
+fi
+sleep 1
+
+# ---- D: end to end at full speed ----
+say "D: end to end MQTT → edge → cloud-ingest → Kafka ..."
+be0=$(metric "$EM" edge_forward_batch_events_sum); bc0=$(metric "$EM" edge_forward_batch_events_count)
+bb0=$(metric "$EM" edge_forward_batch_bytes_sum)
+te0=$(ticks "$EDGE_PID"); tc0=$(ticks "$CLOUD_PID"); tk0=$(ticks "$KAFKA_PID"); b0=$(busy)
+if [ "$JFR" = 1 ]; then
+  jcmd "$EDGE_PID" JFR.start name=bench settings=profile duration=60s filename="$RUN/edge.jfr" > "$LOGS/jfr.log" 2>&1 || true
+fi
+loadgen e2e --port "$P_MQTT" "${COMMON[@]}" --messages "$MESSAGES" --tag ee --kafka "localhost:$P_KAFKA" --timeout 300
+E2E_S=$(kv "$RUN/e2e.kv" loadgen_wall_s)
+te=$(( $(ticks "$EDGE_PID") - te0 )); tc=$(( $(ticks "$CLOUD_PID") - tc0 )); tk=$(( $(ticks "$KAFKA_PID") - tk0 ))
+E2E_EDGE_CPU=$(cores "$te" "$E2E_S"); E2E_CLOUD_CPU=$(cores "$tc" "$E2E_S"); E2E_KAFKA_CPU=$(cores "$tk" "$E2E_S")
+OTHER_D=$(other_cores "$b0" $(( te + tc + tk + $(lg_ticks "$RUN/e2e.kv") )) "$E2E_S")
+E2E_LG_CPU=$(calc "%.2f" "$(kv "$RUN/e2e.kv" loadgen_cpu_s) / $(kv "$RUN/e2e.kv" loadgen_wall_s)")
+NMT=""
+if [ "$JFR" = 1 ]; then
+  jcmd "$EDGE_PID" JFR.stop name=bench >> "$LOGS/jfr.log" 2>&1 || true
+  # committed native memory per JVM category; RocksDB's own allocations are outside NMT (RSS - Total)
+  NMT=$(jcmd "$EDGE_PID" VM.native_memory summary 2>/dev/null | awk '
+    /^Total:/ { match($0, /committed=[0-9]+KB/); printf "JVM total %d MB", substr($0, RSTART + 10, RLENGTH - 12) / 1024 }
+    /^-  *[A-Za-z]/ { name = $0; sub(/^- +/, "", name); sub(/ +\(.*/, "", name)
+      match($0, /committed=[0-9]+KB/); v = substr($0, RSTART + 10, RLENGTH - 12) / 1024
+      if (v >= 4) printf ", %s %d", name, v }')
+  NMT="$NMT; RSS now $(( $(status_kb "$EDGE_PID" VmRSS) / 1024 )) MB"
+fi
+curl -fsS --max-time 5 "$EM" > "$LOGS/edge-metrics-after-D.txt" 2>/dev/null || true
+curl -fsS --max-time 5 "$CM" > "$LOGS/cloud-metrics-after-D.txt" 2>/dev/null || true
+be=$(( $(metric "$EM" edge_forward_batch_events_sum) - be0 )); bc=$(( $(metric "$EM" edge_forward_batch_events_count) - bc0 ))
+bb=$(( $(metric "$EM" edge_forward_batch_bytes_sum) - bb0 ))
+BATCH_EVENTS=$(calc "%.0f" "$be / ($bc > 0 ? $bc : 1)")
+BATCH_BYTES=$(calc "%.0f" "$bb / ($bc > 0 ? $bc : 1)")
+COMPRESSION=$(calc "%.2f" "$be * $ENV_AVG / ($bb > 0 ? $bb : 1)")
+RECORD_SIZE=$(kv "$RUN/e2e.kv" kafka_avg_value_bytes)
+[ "${RECORD_SIZE:-0}" -gt 0 ] || RECORD_SIZE=$((PAYLOAD + 300))
+E2E_HWM=$(status_kb "$EDGE_PID" VmHWM)
+
+# ---- E: ProducerPerformance ----
+say "E: Kafka ProducerPerformance, $PP_RECORDS records of $RECORD_SIZE bytes ..."
+"${LG[@]}" topic "localhost:$P_KAFKA" bench.perf 3 > "$LOGS/topic.log" 2>&1
+tk0=$(ticks "$KAFKA_PID")
+"$JAVA" -Xmx512m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$LOADGEN_JAR" org.apache.kafka.tools.ProducerPerformance \
+  --topic bench.perf --num-records "$PP_RECORDS" --record-size "$RECORD_SIZE" --throughput -1 \
+  --producer-props "bootstrap.servers=localhost:$P_KAFKA" acks=all linger.ms=5 batch.size=131072 \
+  > "$LOGS/producer-performance.log" 2>&1 || say "ProducerPerformance failed; see $LOGS/producer-performance.log"
+PP_LINE=$(grep 'records sent' "$LOGS/producer-performance.log" | tail -1 || true)
+PP_RATE=$(echo "$PP_LINE" | sed -n 's/.* records sent, \([0-9.]*\) records\/sec.*/\1/p' | cut -d. -f1)
+PP_RATE=${PP_RATE:-0}
+
+# ---- F: latency at 20 % of the end-to-end rate ----
+E2E_RATE=$(kv "$RUN/e2e.kv" kafka_rate)
+LAT_RATE=$(calc "%.0f" "${E2E_RATE:-0} * 0.2")
+[ "$LAT_RATE" -ge "$CLIENTS" ] || LAT_RATE=$CLIENTS
+LAT_MSGS=$(( LAT_RATE * LAT_SECONDS ))
+pa0=$(snap "$EM" edge_puback_seconds); gc0=$(snap "$EM" edge_log_commit_seconds)
+say "F: latency run at $LAT_RATE msg/s (20 % of $E2E_RATE) for ${LAT_SECONDS}s ..."
+loadgen lat --port "$P_MQTT" "${COMMON[@]}" --messages "$LAT_MSGS" --rate "$LAT_RATE" --tag lt \
+  --kafka "localhost:$P_KAFKA" --timeout $(( LAT_SECONDS * 3 + 60 ))
+PUBACK_EDGE_MS_F=$(mean_ms "$pa0" "$(snap "$EM" edge_puback_seconds)")
+COMMIT_MS_F=$(mean_ms "$gc0" "$(snap "$EM" edge_log_commit_seconds)")
+
+# ---- G: soak (option) ----
+SOAK_TABLE=""
+if [ "$SOAK" = 1 ]; then
+  SOAK_RATE=$(calc "%.0f" "${E2E_RATE:-0} * 0.5")
+  say "G: soak at $SOAK_RATE msg/s for ${SOAK_SECONDS}s, edge RSS every 30 s ..."
+  "${LG[@]}" mqtt --port "$P_MQTT" "${COMMON[@]}" --messages $(( SOAK_RATE * SOAK_SECONDS )) --rate "$SOAK_RATE" \
+    --tag sk --kafka "localhost:$P_KAFKA" --timeout $(( SOAK_SECONDS + 300 )) --out "$RUN/soak.kv" \
+    > "$LOGS/loadgen-soak.log" 2>&1 &
+  SOAK_PID=$!; PIDS+=("$SOAK_PID")
+  SOAK_TABLE="| t (s) | edge RSS (MB) | backlog |"$'\n'"|---|---|---|"
+  for ((s=0; s<=SOAK_SECONDS; s+=30)); do
+    SOAK_TABLE+=$'\n'"| $s | $(( $(status_kb "$EDGE_PID" VmRSS) / 1024 )) | $(metric "$EM" edge_log_backlog_events) |"
+    kill -0 "$SOAK_PID" 2>/dev/null || break
+    sleep 30
+  done
+  wait "$SOAK_PID" || true
+fi
+
+# ---- JFR summary ----
+JFR_TOP=""
+if [ "$JFR" = 1 ] && [ -f "$RUN/edge.jfr" ]; then
+  JFR_TOP=$(jfr print --stack-depth 64 --events jdk.ExecutionSample "$RUN/edge.jfr" | awk '
+    function flush() { if (inst) { top[first]++; if (own != "") mine[own]++; n++ }; inst = 0 }
+    /sampledThread = / { th = $3; gsub(/"/, "", th); sub(/-[0-9]+$/, "", th); thr[th]++ }
+    /stackTrace = \[/ { inst = 1; first = ""; own = ""; next }
+    inst && /^ *\]/ { flush(); next }
+    inst { f = $0; sub(/^ +/, "", f); sub(/ +line:.*/, "", f); sub(/\(.*/, "", f)
+           if (first == "") first = f
+           if (own == "" && f ~ /^io\.edgesync\./) own = f }
+    END {
+      printf "%d samples. Hottest frames (self time):\n", n
+      for (f in top) printf "%6.1f%%  %s\n", 100 * top[f] / n, f | "sort -rn 2>/dev/null | head -15"
+      close("sort -rn 2>/dev/null | head -15")
+      print "Innermost io.edgesync frame on the stack (time spent on behalf of):"
+      for (f in mine) printf "%6.1f%%  %s\n", 100 * mine[f] / n, f | "sort -rn 2>/dev/null | head -12"
+      close("sort -rn 2>/dev/null | head -12")
+      print "Samples by thread (pool):"
+      for (t in thr) printf "%6.1f%%  %s\n", 100 * thr[t] / n, t | "sort -rn 2>/dev/null | head -8"
+    }')
+  cp "$RUN/edge.jfr" "$RESULTS/$STAMP-edge.jfr" 2>/dev/null || true
+fi
+
+# ---- table ----
+M=$(kv "$RUN/mosquitto.kv" sub_rate); E=$(kv "$RUN/edge.kv" accepted_rate); K=$(kv "$RUN/e2e.kv" kafka_rate)
+R1=$(calc "%.2f" "${E:-0} / (${M:-0} > 0 ? $M : 1)")
+R2=$(calc "%.2f" "${K:-0} / ($PP_RATE > 0 ? $PP_RATE : 1)")
+R4=$(calc "%.2f" "$(echo "$CATCHUP_RATE" | awk '{print $1+0}') / ($PP_RATE > 0 ? $PP_RATE : 1)")
+L_PUB=$(kv "$RUN/lat.kv" puback_p99_ms); L_K=$(kv "$RUN/lat.kv" kafka_p99_ms)
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "n/a" || v == "") { print "n/a"; exit }
+  ok = (op == ">=") ? (v + 0 >= t) : (v + 0 <= t); print ok ? "met" : "MISSED" }'; }
+REPORT="$RESULTS/$STAMP.md"
+{
+  echo "# edgesync benchmark $STAMP"
+  echo
+  echo "Command: \`bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) --qos $QOS --clients $CLIENTS --payload $PAYLOAD --messages $MESSAGES --window $WINDOW$([ "$SOAK" = 1 ] && echo ' --soak')$([ "$JFR" = 1 ] && echo ' --jfr')\`"
+  echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $("$JAVA" -version 2>&1 | head -1); load generator, edge, cloud, broker and Mosquitto all share these cores. Load average at start: $LOAD_AT_START (other work on the machine)."
+  echo "Load: $CLIENTS MQTT connections (Vert.x 5 MqttClient), QoS$QOS, $PAYLOAD-byte JSON payloads, window $WINDOW per connection, $MESSAGES messages per throughput phase."
+  echo
+  echo "| phase | figure | value |"
+  echo "|---|---|---|"
+  echo "| A Mosquitto | delivered to subscriber (msg/s) | $M ($(kv "$RUN/mosquitto.kv" sub_delivered) of $MESSAGES) |"
+  echo "| A Mosquitto | publish→PUBACK p50 / p99 (ms) | $(kv "$RUN/mosquitto.kv" puback_p50_ms) / $(kv "$RUN/mosquitto.kv" puback_p99_ms) |"
+  echo "| A Mosquitto | broker CPU (cores) / peak RSS (MB) / other processes on the machine (cores) | $MOSQ_CPU / $(( MOSQ_HWM / 1024 )) / $OTHER_A |"
+  echo "| B edge (cloud absent) | accepted, PUBACKed after WAL fsync (events/s) | $E ($(kv "$RUN/edge.kv" acked) acked, $STORED stored) |"
+  echo "| B edge | publish→PUBACK p50 / p95 / p99 / p99.9 / max (ms) | $(kv "$RUN/edge.kv" puback_p50_ms) / $(kv "$RUN/edge.kv" puback_p95_ms) / $(kv "$RUN/edge.kv" puback_p99_ms) / $(kv "$RUN/edge.kv" puback_p999_ms) / $(kv "$RUN/edge.kv" puback_max_ms) |"
+  echo "| B edge | CPU (cores) / peak RSS VmHWM (MB) / RSS after (MB) / other processes (cores) | $EDGE_CPU / $(( EDGE_HWM_B / 1024 )) / $(( EDGE_RSS_B / 1024 )) / $OTHER_B |"
+  echo "| B edge | bytes on disk per event (du data.dir / events) / envelope bytes per event | $DISK_PER_EVENT / $ENV_AVG |"
+  echo "| B edge | events per group commit (avg) / group commit incl. WAL fsync (mean ms) / edge-side PUBLISH→PUBACK (mean ms) | $GROUP_AVG / $COMMIT_MS_B / $PUBACK_EDGE_MS_B |"
+  echo "| C catch-up | backlog of $STORED drained, no live load (events/s) | $CATCHUP_RATE |"
+  echo "| D end to end | accepted at the edge (events/s) | $(kv "$RUN/e2e.kv" accepted_rate) |"
+  echo "| D end to end | sustained in Kafka, read_committed (events/s) | $K ($(kv "$RUN/e2e.kv" kafka_count) of $MESSAGES) |"
+  echo "| D end to end | publish→PUBACK p50 / p99 (ms) | $(kv "$RUN/e2e.kv" puback_p50_ms) / $(kv "$RUN/e2e.kv" puback_p99_ms) |"
+  echo "| D end to end | publish→Kafka (consumed) p50 / p95 / p99 (ms) | $(kv "$RUN/e2e.kv" kafka_p50_ms) / $(kv "$RUN/e2e.kv" kafka_p95_ms) / $(kv "$RUN/e2e.kv" kafka_p99_ms) |"
+  echo "| D end to end | forward batch (events / bytes on the wire) | $BATCH_EVENTS / $BATCH_BYTES |"
+  echo "| D end to end | compression (envelope bytes / frame bytes) | $COMPRESSION |"
+  echo "| D end to end | Kafka record value (bytes) | $RECORD_SIZE |"
+  echo "| D end to end | CPU (cores): edge / cloud / broker / load generator / other processes | $E2E_EDGE_CPU / $E2E_CLOUD_CPU / $E2E_KAFKA_CPU / $E2E_LG_CPU / $OTHER_D |"
+  echo "| D end to end | edge peak RSS VmHWM since start (MB) | $(( E2E_HWM / 1024 )) |"
+  echo "| E ProducerPerformance | $PP_RECORDS × $RECORD_SIZE B, 3 partitions, acks=all linger.ms=5 batch.size=131072 (records/s) | $PP_RATE |"
+  echo "| F latency at $LAT_RATE msg/s | publish→PUBACK p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" puback_p50_ms) / $L_PUB / $(kv "$RUN/lat.kv" puback_p999_ms) |"
+  echo "| F latency at $LAT_RATE msg/s | publish→Kafka p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" kafka_p50_ms) / $L_K / $(kv "$RUN/lat.kv" kafka_p999_ms) |"
+  echo "| F latency at $LAT_RATE msg/s | edge-side PUBLISH→PUBACK (mean ms) / group commit (mean ms) | $PUBACK_EDGE_MS_F / $COMMIT_MS_F |"
+  echo
+  echo "| target | ratio / figure | verdict |"
+  echo "|---|---|---|"
+  echo "| 1. edge QoS$QOS ingest ≥ 1.0× Mosquitto | $R1 | $(verdict "$R1" ">=" 1.0) |"
+  echo "| 2. end to end ≥ 0.5× ProducerPerformance | $R2 | $(verdict "$R2" ">=" 0.5) |"
+  echo "| 3a. p99 publish→PUBACK ≤ 10 ms at 20 % | $L_PUB ms | $(verdict "$L_PUB" "<=" 10) |"
+  echo "| 3b. p99 publish→Kafka ≤ 50 ms at 20 % | $L_K ms | $(verdict "$L_K" "<=" 50) |"
+  echo "| 4. catch-up ≥ 0.5× ProducerPerformance (here without live ingest) | $R4 | $(verdict "$R4" ">=" 0.5) |"
+  echo "| 5. edge RSS ≤ 256 MB at max rate | $(( E2E_HWM / 1024 )) MB | $(verdict "$(( E2E_HWM / 1024 ))" "<=" 256) |"
+  if [ -n "$SOAK_TABLE" ]; then
+    echo; echo "Soak: $(kv "$RUN/soak.kv" kafka_count) events in Kafka at ${SOAK_RATE} msg/s"; echo; echo "$SOAK_TABLE"
+  fi
+  if [ -n "$NMT" ]; then
+    echo; echo "Edge native memory after phase D (NMT committed, MB): $NMT"
+  fi
+  if [ -n "$JFR_TOP" ]; then
+    echo; echo "Edge JFR during phase D (top frames of jdk.ExecutionSample):"; echo; echo '```'; echo "$JFR_TOP"; echo '```'
+  fi
+  echo
+  echo "Wall time $(( $(date +%s) - T_START )) s."
+} > "$REPORT"
+cat "$REPORT"
+say "results written to $REPORT"

@@ -1,0 +1,144 @@
+package io.edgesync.loadgen;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Counts the records of one run in a topic with a {@code read_committed} consumer (so a record
+ * counts once its Kafka transaction committed) and records publish→consume latency from the
+ * {@code "tn"} (epoch µs at publish) the load generator put in each payload. Only records
+ * whose value contains {@code "<tag>-"} are counted. Runs on its own thread.
+ */
+final class KafkaCounter implements Runnable {
+  private final String bootstrap;
+  private final String topic;
+  private final String marker;
+  private final long[] latencies;
+  private volatile int count;
+  private volatile long lastNanos;
+  private volatile long valueBytes;
+  private volatile boolean stop;
+  private volatile boolean ready;
+  private volatile Throwable error;
+  private final Thread thread;
+
+  KafkaCounter(String bootstrap, String topic, String tag, int capacity) {
+    this.bootstrap = bootstrap;
+    this.topic = topic;
+    this.marker = "\"" + tag + "-";
+    this.latencies = new long[capacity];
+    this.thread = new Thread(this, "kafka-counter");
+    this.thread.setDaemon(true);
+  }
+
+  /** Starts and returns once the consumer is positioned at the end of every partition. */
+  void start(long timeoutMs) throws InterruptedException {
+    thread.start();
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (!ready && error == null && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    if (!ready) {
+      throw new IllegalStateException("kafka counter not ready: " + error);
+    }
+  }
+
+  @Override
+  public void run() {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<PartitionInfo> infos = List.of();
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (infos.isEmpty() && System.currentTimeMillis() < deadline) {
+        infos = c.partitionsFor(topic, Duration.ofSeconds(5));
+        if (infos == null) {
+          infos = List.of();
+        }
+      }
+      if (infos.isEmpty()) {
+        throw new IllegalStateException("topic " + topic + " not found");
+      }
+      List<TopicPartition> tps = new ArrayList<>();
+      infos.forEach(i -> tps.add(new TopicPartition(topic, i.partition())));
+      c.assign(tps);
+      c.seekToEnd(tps);
+      tps.forEach(c::position);
+      ready = true;
+      while (!stop) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
+          long nowMicros = Clock.micros();
+          String v = new String(r.value(), StandardCharsets.ISO_8859_1);
+          if (!v.contains(marker)) {
+            continue;
+          }
+          int at = v.indexOf("\"tn\":");
+          if (at < 0) {
+            continue;
+          }
+          long tn = parseLong(v, at + 5);
+          int n = count;
+          if (n < latencies.length) {
+            latencies[n] = (nowMicros - tn) * 1000L;
+          }
+          valueBytes += r.value().length;
+          lastNanos = System.nanoTime();
+          count = n + 1;
+        }
+      }
+    } catch (Throwable e) {
+      error = e;
+    }
+  }
+
+  private static long parseLong(String s, int from) {
+    long v = 0;
+    for (int i = from; i < s.length(); i++) {
+      char ch = s.charAt(i);
+      if (ch < '0' || ch > '9') {
+        break;
+      }
+      v = v * 10 + (ch - '0');
+    }
+    return v;
+  }
+
+  int count() {
+    return count;
+  }
+
+  long lastNanos() {
+    return lastNanos;
+  }
+
+  long avgValueBytes() {
+    int n = count;
+    return n == 0 ? 0 : valueBytes / n;
+  }
+
+  Throwable error() {
+    return error;
+  }
+
+  Percentiles latencies() {
+    return new Percentiles(latencies, Math.min(count, latencies.length));
+  }
+
+  void stop() throws InterruptedException {
+    stop = true;
+    thread.join(10_000);
+  }
+}
