@@ -8,8 +8,9 @@ import io.edgesync.edge.heartbeat.HeartbeatSender;
 import io.edgesync.edge.log.EventLog;
 import io.edgesync.edge.mqtt.MqttIngest;
 import io.edgesync.edge.rules.LocalRules;
-import io.edgesync.edge.sources.BridgeSources;
-import io.edgesync.edge.sources.FeedSources;
+import io.edgesync.edge.sources.BridgeSource;
+import io.edgesync.edge.sources.FeedSource;
+import io.edgesync.edge.sources.SourceGroup;
 import io.edgesync.edge.status.NodeStatus;
 import io.edgesync.edge.status.StatusPage;
 import io.edgesync.edge.status.StatusServer;
@@ -47,8 +48,8 @@ public final class EdgeNode {
   // set while starting, read after start completed
   private volatile EventLog log;
   private volatile MqttIngest mqtt;
-  private volatile FeedSources feeds;
-  private volatile BridgeSources bridges;
+  private volatile SourceGroup<FeedSource> feeds;
+  private volatile SourceGroup<BridgeSource> bridges;
   private volatile LocalRules rules;
   private volatile StatusServer status;
   private volatile BatchForwarder forwarder;
@@ -88,12 +89,14 @@ public final class EdgeNode {
         })
         .compose(v -> {
           // market-data feeds: TCP clients that keep reconnecting, so a feed that is down does not fail the start
-          feeds = new FeedSources(vertx, config.feeds(), log, rules, registry, Clock.systemUTC());
+          feeds = SourceGroup.feeds(vertx, config.feeds().stream()
+              .map(f -> new FeedSource(f, log, rules, registry, Clock.systemUTC())).toList());
           return feeds.start().recover(fail(t -> "feed.*: " + t.getMessage()));
         })
         .compose(v -> {
           // MQTT bridges: upstream clients that keep reconnecting, so an upstream broker that is down does not fail the start
-          bridges = new BridgeSources(vertx, config.bridges(), log, rules, registry, Clock.systemUTC());
+          bridges = SourceGroup.bridges(vertx, config.bridges().stream()
+              .map(b -> new BridgeSource(b, log, rules, registry, Clock.systemUTC())).toList());
           return bridges.start().recover(fail(t -> "bridge.*: " + t.getMessage()));
         })
         .compose(v -> {
@@ -101,8 +104,8 @@ public final class EdgeNode {
           NodeStatus nodeStatus = new NodeStatus(config.nodeId(), version, clock, log, mqtt, this::forwarderStatus,
               registry);
           LocalRules r = rules;
-          FeedSources fs = feeds;
-          BridgeSources bs = bridges;
+          SourceGroup<FeedSource> fs = feeds;
+          SourceGroup<BridgeSource> bs = bridges;
           Supplier<JsonObject> statusDoc = () -> nodeStatus.get().put("rules", r.status()).put("feeds", fs.status())
               .put("bridges", bs.status());
           heartbeat = forwarder == null || config.heartbeatIntervalMs() <= 0 ? null
