@@ -65,7 +65,44 @@ class FeedSourceTest {
         });
         s.closeHandler(v -> clients.remove(s));
       });
-      Poll.await(server.listen(port, "127.0.0.1"), 10);
+      if (port == 0) {
+        Poll.await(server.listen(belowEphemeralRange(), "127.0.0.1"), 10);
+        return;
+      }
+      // the same port again, right after the previous server closed: its sockets may take a
+      // moment to let go of it, so retry the bind until a deadline
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+      while (true) {
+        try {
+          Poll.await(server.listen(port, "127.0.0.1"), 10);
+          return;
+        } catch (AssertionError bindFailed) {
+          if (System.nanoTime() > deadline) {
+            throw bindFailed;
+          }
+          java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+        }
+      }
+    }
+
+    /**
+     * A free port below the kernel's ephemeral range (32768+). A client reconnecting on
+     * loopback to a port inside that range, while nothing listens, can be handed the very
+     * same number as its own source port and connect to itself (TCP simultaneous open),
+     * which then holds the port the test wants to listen on again.
+     */
+    private static int belowEphemeralRange() {
+      java.util.Random r = new java.util.Random();
+      for (int i = 0; i < 200; i++) {
+        int candidate = 20_000 + r.nextInt(12_000);
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(candidate, 1,
+            java.net.InetAddress.getLoopbackAddress())) {
+          return candidate;
+        } catch (java.io.IOException taken) {
+          // try another
+        }
+      }
+      throw new IllegalStateException("no free port in 20000-31999");
     }
 
     int port() {
