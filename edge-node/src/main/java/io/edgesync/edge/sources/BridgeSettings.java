@@ -34,8 +34,6 @@ public record BridgeSettings(String name, HostPort endpoint, String clientId, Li
 
   public static final String NAMES = "bridge.names";
   static final int DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
-  static final Duration DEFAULT_RECONNECT_INITIAL = Duration.ofMillis(200);
-  static final Duration DEFAULT_RECONNECT_MAX = Duration.ofSeconds(30);
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,32}");
   private static final Set<String> BRIDGE_KEYS = Set.of("endpoint", "clientId", "topics", "username", "password",
       "priority", "maxPayloadBytes", "reconnectInitialMs", "reconnectMaxMs");
@@ -99,22 +97,12 @@ public record BridgeSettings(String name, HostPort endpoint, String clientId, Li
       }
       String username = s.string(p + "username", "");
       String password = s.string(p + "password", "");
-      Priority priority;
-      try {
-        priority = Priority.parse(s.string(p + "priority", "normal"));
-      } catch (IllegalArgumentException e) {
-        throw s.fail(p + "priority", e.getMessage());
-      }
-      long reconnectInitial = s.longValue(p + "reconnectInitialMs", DEFAULT_RECONNECT_INITIAL.toMillis(), 1, 600_000);
-      long reconnectMax = s.longValue(p + "reconnectMaxMs", DEFAULT_RECONNECT_MAX.toMillis(), 1, 3_600_000);
-      if (reconnectMax < reconnectInitial) {
-        throw s.fail(p + "reconnectMaxMs", "must be >= " + p + "reconnectInitialMs (" + reconnectInitial + ") (got "
-            + reconnectMax + ")");
-      }
+      Priority priority = SourceKeys.priority(s, p);
+      SourceKeys.Reconnect reconnect = SourceKeys.reconnect(s, p);
       out.add(new BridgeSettings(name, endpoint, clientId, topics, username.isEmpty() ? null : username,
           password.isEmpty() ? null : password, priority,
           s.integer(p + "maxPayloadBytes", DEFAULT_MAX_PAYLOAD_BYTES, 1, 16 * 1024 * 1024),
-          Duration.ofMillis(reconnectInitial), Duration.ofMillis(reconnectMax)));
+          reconnect.initial(), reconnect.max()));
     }
     return List.copyOf(out);
   }

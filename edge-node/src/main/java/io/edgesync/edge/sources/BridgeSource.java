@@ -22,7 +22,6 @@ import java.lang.reflect.Field;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,7 +70,7 @@ public final class BridgeSource extends VerticleBase {
   private MqttClient client;
   private boolean stopping;
   private long reconnectTimer = -1;
-  private long backoffMs;
+  private final ReconnectBackoff backoff;
   private boolean everConnected;
   private long pausedTimer = -1;
 
@@ -97,7 +96,7 @@ public final class BridgeSource extends VerticleBase {
     this.hook = hook;
     this.clock = clock;
     this.source = settings.source();
-    this.backoffMs = settings.reconnectInitial().toMillis();
+    this.backoff = new ReconnectBackoff(settings.reconnectInitial(), settings.reconnectMax());
     String b = settings.name();
     messages = counter(registry, "edge.bridge.messages", b, "PUBLISH packets received from the upstream broker");
     redeliveries = counter(registry, "edge.bridge.redeliveries", b, "upstream PUBLISH packets with DUP=1");
@@ -285,10 +284,7 @@ public final class BridgeSource extends VerticleBase {
     if (stopping || reconnectTimer >= 0) {
       return;
     }
-    long half = Math.max(1, backoffMs / 2);
-    long delay = half + ThreadLocalRandom.current().nextLong(half + 1);
-    backoffMs = Math.min(settings.reconnectMax().toMillis(), backoffMs * 2);
-    reconnectTimer = vertx.setTimer(delay, id -> connect());
+    reconnectTimer = vertx.setTimer(backoff.nextDelayMs(), id -> connect());
   }
 
   // ---------------------------------------------------------------- publish path
@@ -298,9 +294,7 @@ public final class BridgeSource extends VerticleBase {
     if (m.isDup()) {
       redeliveries.increment();
     }
-    if (backoffMs != settings.reconnectInitial().toMillis()) {
-      backoffMs = settings.reconnectInitial().toMillis(); // a working connection resets the backoff
-    }
+    backoff.reset(); // a working connection resets the backoff
     boolean qos1 = m.qosLevel() != MqttQoS.AT_MOST_ONCE;
     byte[] payload = m.payload().getBytes();
     String topic = m.topicName();

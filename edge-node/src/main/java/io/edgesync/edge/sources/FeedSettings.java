@@ -37,8 +37,6 @@ public record FeedSettings(String name, HostPort endpoint, String topic, Priorit
   static final int DEFAULT_MAX_LINE_BYTES = 64 * 1024;
   static final Duration DEFAULT_GAP_TIMEOUT = Duration.ofSeconds(5);
   static final int DEFAULT_MAX_BUFFERED_TICKS = 50_000;
-  static final Duration DEFAULT_RECONNECT_INITIAL = Duration.ofMillis(200);
-  static final Duration DEFAULT_RECONNECT_MAX = Duration.ofSeconds(30);
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,32}");
   /** Every per-feed key; anything else under {@code feed.<name>.} is refused. */
   private static final Set<String> FEED_KEYS = Set.of("endpoint", "topic", "priority", "startSeq", "maxLineBytes",
@@ -84,25 +82,15 @@ public record FeedSettings(String name, HostPort endpoint, String topic, Priorit
       if (topic.isEmpty() || topic.contains("+") || topic.contains("#")) {
         throw s.fail(p + "topic", "must be a topic name without wildcards (got " + topic + ")");
       }
-      Priority priority;
-      try {
-        priority = Priority.parse(s.string(p + "priority", "normal"));
-      } catch (IllegalArgumentException e) {
-        throw s.fail(p + "priority", e.getMessage());
-      }
-      long reconnectInitial = s.longValue(p + "reconnectInitialMs", DEFAULT_RECONNECT_INITIAL.toMillis(), 1, 600_000);
-      long reconnectMax = s.longValue(p + "reconnectMaxMs", DEFAULT_RECONNECT_MAX.toMillis(), 1, 3_600_000);
-      if (reconnectMax < reconnectInitial) {
-        throw s.fail(p + "reconnectMaxMs", "must be >= " + p + "reconnectInitialMs (" + reconnectInitial + ") (got "
-            + reconnectMax + ")");
-      }
+      Priority priority = SourceKeys.priority(s, p);
+      SourceKeys.Reconnect reconnect = SourceKeys.reconnect(s, p);
       out.add(new FeedSettings(name, endpoint, topic, priority,
           s.longValue(p + "startSeq", 0, 0, Long.MAX_VALUE - 1),
           s.integer(p + "maxLineBytes", DEFAULT_MAX_LINE_BYTES, 64, 16 * 1024 * 1024),
           s.bool(p + "replay", true),
           s.duration(p + "gapTimeout", DEFAULT_GAP_TIMEOUT, Duration.ofMillis(10), Duration.ofHours(1)),
           s.integer(p + "maxBufferedTicks", DEFAULT_MAX_BUFFERED_TICKS, 1, 10_000_000),
-          Duration.ofMillis(reconnectInitial), Duration.ofMillis(reconnectMax)));
+          reconnect.initial(), reconnect.max()));
     }
     return List.copyOf(out);
   }

@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,7 +68,7 @@ public final class FeedSource extends VerticleBase {
   private long gapTimer = -1;
   private long reconnectTimer = -1;
   private long pausedTimer = -1;
-  private long backoffMs;
+  private final ReconnectBackoff backoff;
   private boolean everConnected;
   private Buffer partial = Buffer.buffer();
   private boolean skipping;
@@ -98,7 +97,7 @@ public final class FeedSource extends VerticleBase {
     this.hook = hook;
     this.clock = clock;
     this.source = settings.source();
-    this.backoffMs = settings.reconnectInitial().toMillis();
+    this.backoff = new ReconnectBackoff(settings.reconnectInitial(), settings.reconnectMax());
     String feed = settings.name();
     messages = counter(registry, "edge.feed.messages", feed, "valid ticks received from the feed");
     gaps = counter(registry, "edge.feed.gaps", feed, "sequence gaps detected");
@@ -242,10 +241,7 @@ public final class FeedSource extends VerticleBase {
     if (stopping || reconnectTimer >= 0) {
       return;
     }
-    long half = Math.max(1, backoffMs / 2);
-    long delay = half + ThreadLocalRandom.current().nextLong(half + 1);
-    backoffMs = Math.min(settings.reconnectMax().toMillis(), backoffMs * 2);
-    reconnectTimer = vertx.setTimer(delay, id -> connect());
+    reconnectTimer = vertx.setTimer(backoff.nextDelayMs(), id -> connect());
   }
 
   // ---------------------------------------------------------------- lines
@@ -308,9 +304,7 @@ public final class FeedSource extends VerticleBase {
     }
     messages.increment();
     onTick(t);
-    if (backoffMs != settings.reconnectInitial().toMillis()) {
-      backoffMs = settings.reconnectInitial().toMillis(); // a working connection resets the backoff
-    }
+    backoff.reset(); // a working connection resets the backoff
   }
 
   /** One tick as received; {@code line} is stored as the event's payload. */
