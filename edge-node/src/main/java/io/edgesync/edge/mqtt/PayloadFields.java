@@ -57,7 +57,8 @@ public record PayloadFields(String id, Long ts, boolean json) {
     }
   }
 
-  private static boolean startsLikeObject(byte[] b) {
+  /** True when the first non-blank byte is '{': the payload may be a JSON object (cheap pre-check). */
+  public static boolean startsLikeObject(byte[] b) {
     for (byte x : b) {
       if (x == ' ' || x == '\t' || x == '\n' || x == '\r') {
         continue;

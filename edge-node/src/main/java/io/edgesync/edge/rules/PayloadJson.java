@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import dev.cel.common.values.NullValue;
+import io.edgesync.edge.mqtt.PayloadFields;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,7 +27,7 @@ public final class PayloadJson {
 
   /** The object, or null when the payload is not exactly one JSON object. Never throws. */
   public static Map<String, Object> parseObject(byte[] payload) {
-    if (!startsLikeObject(payload)) {
+    if (!PayloadFields.startsLikeObject(payload)) {
       return null;
     }
     try (JsonParser p = JSON.createParser(payload)) {
@@ -87,15 +88,5 @@ public final class PayloadJson {
       }
       from = dot + 1;
     }
-  }
-
-  private static boolean startsLikeObject(byte[] b) {
-    for (byte x : b) {
-      if (x == ' ' || x == '\t' || x == '\n' || x == '\r') {
-        continue;
-      }
-      return x == '{';
-    }
-    return false;
   }
 }
