@@ -15,14 +15,24 @@ import java.util.Map;
 final class KafkaBroker implements AutoCloseable {
   private final Path dataDir;
   private final Path logs;
-  private final int port = Ports.free();
-  private final int controllerPort = Ports.free();
+  private final int port;
+  private final int controllerPort;
+  /** Extra arguments of a cluster member (node id, voters, cluster id, replication); empty alone. */
+  private final List<String> member;
   private ChildProcess process;
   private int starts;
 
   KafkaBroker(Path dataDir, Path logs) {
+    this(dataDir, logs, Ports.free(), Ports.free(), List.of());
+  }
+
+  /** One node of a {@link KafkaCluster}. */
+  KafkaBroker(Path dataDir, Path logs, int port, int controllerPort, List<String> member) {
     this.dataDir = dataDir;
     this.logs = logs;
+    this.port = port;
+    this.controllerPort = controllerPort;
+    this.member = member;
   }
 
   String bootstrap() {
@@ -30,6 +40,12 @@ final class KafkaBroker implements AutoCloseable {
   }
 
   void start() throws IOException {
+    launch();
+    awaitReady();
+  }
+
+  /** Starts the process without waiting: the nodes of a cluster must start together to elect a leader. */
+  void launch() throws IOException {
     String testClasses;
     try {
       testClasses = Path.of(BrokerMain.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
@@ -37,9 +53,13 @@ final class KafkaBroker implements AutoCloseable {
       throw new IllegalStateException(e);
     }
     String cp = Stack.jar("cloud-ingest") + java.io.File.pathSeparator + testClasses;
-    process = ChildProcess.start("kafka-broker-" + (++starts), List.of(ChildProcess.javaBin(), "-Xmx512m", "-cp", cp,
-        BrokerMain.class.getName(), dataDir.toString(), Integer.toString(port), Integer.toString(controllerPort)),
-        logs, null, Map.of());
+    List<String> cmd = new java.util.ArrayList<>(List.of(ChildProcess.javaBin(), "-Xmx512m", "-cp", cp,
+        BrokerMain.class.getName(), dataDir.toString(), Integer.toString(port), Integer.toString(controllerPort)));
+    cmd.addAll(member);
+    process = ChildProcess.start("kafka-broker-" + dataDir.getFileName() + "-" + (++starts), cmd, logs, null, Map.of());
+  }
+
+  void awaitReady() {
     process.awaitLine("broker ready", Stack.START_TIMEOUT);
   }
 

@@ -56,7 +56,11 @@ final class KafkaVerifier {
       List<TopicPartition> parts = new ArrayList<>();
       long deadline = System.nanoTime() + timeout.toNanos();
       while (parts.isEmpty() && System.nanoTime() < deadline) {
-        c.partitionsFor(topic, Duration.ofSeconds(5)).forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
+        try {
+          c.partitionsFor(topic, Duration.ofSeconds(5)).forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+          // a loaded machine or a cluster electing leaders: ask again until the deadline
+        }
       }
       c.assign(parts);
       c.seekToBeginning(parts);

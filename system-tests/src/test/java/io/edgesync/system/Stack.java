@@ -113,6 +113,27 @@ final class Stack implements AutoCloseable {
     return cloud;
   }
 
+  /**
+   * Starts one instance of a multi-instance cloud tier on its own ports against an external Kafka
+   * and waits until it is ready (it joined the group and its shards' writers are ready).
+   */
+  ChildProcess startCloudInstance(String name, int ingestPort, int httpPort, String bootstrap, String... extraSets)
+      throws IOException {
+    List<String> args = new ArrayList<>(List.of(
+        "--config", dir.resolve("cloud/cloud.yaml").toString(),
+        "--set", "ingest.port=" + ingestPort,
+        "--set", "http.port=" + httpPort,
+        "--set", "data.dir=" + dir.resolve("cloud-" + name),
+        "--set", "kafka.bootstrap=" + bootstrap));
+    for (String set : extraSets) {
+      args.addAll(List.of("--set", set));
+    }
+    ChildProcess p = ChildProcess.java("cloud-ingest-" + name + "-" + processes.size(), jar("cloud-ingest"), logs, args);
+    processes.add(p);
+    p.awaitLine("cloud-ingest ready", START_TIMEOUT);
+    return p;
+  }
+
   /** A started edge node with its bound ports and the arguments to start it again. */
   record Edge(ChildProcess process, int mqttPort, int httpPort, Path bundle, List<String> args) {}
 

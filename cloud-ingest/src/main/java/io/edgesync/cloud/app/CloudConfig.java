@@ -1,12 +1,22 @@
 package io.edgesync.cloud.app;
 
+import io.edgesync.cloud.kafka.ClientProperties;
 import io.edgesync.cloud.kafka.EmbeddedKafka;
+import io.edgesync.cloud.kafka.ShardedWriter;
 import io.edgesync.cloud.kafka.WriterOptions;
 import io.edgesync.config.ConfigException;
 import io.edgesync.config.Settings;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The validated settings of one cloud-ingest process (cloud.yaml plus {@code --set}). Built once
@@ -27,11 +37,17 @@ import java.util.Objects;
  * @param embeddedControllerPort embedded KRaft controller listener (0 = pick a free one)
  * @param partitions            partitions of edge.events / edge.alerts / edge.deadletter
  * @param replicationFactor     replication factor of every topic this service creates
- * @param transactionalId       the writer's transactional.id (fences an older instance)
+ * @param shards                partitions of edge.ingest-shards when created: the units of work spread over instances
+ * @param minInsyncReplicas     min.insync.replicas of the topics this service creates
+ * @param groupId               consumer group shared by every instance of one cloud tier
+ * @param sessionTimeoutMs      how long a silent instance keeps its shards before the others take them
+ * @param transactionalId       prefix of the shard writers' transactional.ids (same on every instance)
  * @param maxTxnBatches         batches committed together in one Kafka transaction
  * @param kafkaTimeoutMs        bound of every blocking Kafka call (max.block.ms, delivery timeout)
  * @param kafkaRetryInitialMs   first back-off while the producer cannot be re-created
  * @param kafkaRetryMaxMs       back-off cap while the producer cannot be re-created
+ * @param kafkaClientProperties extra settings of every Kafka client (SASL / TLS to Kafka), from
+ *                              the file {@code kafka.clientProperties}; empty when none
  * @param tlsCert               server certificate chain, PEM
  * @param tlsKey                server private key, PKCS#8 PEM
  * @param tlsCa                 fleet CA certificate(s), PEM; node certificates must chain to it
@@ -54,11 +70,16 @@ public record CloudConfig(
     int embeddedControllerPort,
     int partitions,
     short replicationFactor,
+    int shards,
+    int minInsyncReplicas,
+    String groupId,
+    long sessionTimeoutMs,
     String transactionalId,
     int maxTxnBatches,
     long kafkaTimeoutMs,
     long kafkaRetryInitialMs,
     long kafkaRetryMaxMs,
+    ClientProperties kafkaClientProperties,
     Path tlsCert,
     Path tlsKey,
     Path tlsCa,
@@ -85,11 +106,16 @@ public record CloudConfig(
       new Key("kafka.embeddedControllerPort", "9093", "embedded KRaft controller listener on localhost (0 = any free port)"),
       new Key("kafka.partitions", "3", "partitions of edge.events, edge.alerts, edge.deadletter when created"),
       new Key("kafka.replicationFactor", "1", "replication factor of the topics this service creates"),
-      new Key("kafka.transactionalId", "edgesync-ingest-1", "transactional.id of the exactly-once writer"),
+      new Key("kafka.shards", "8", "partitions of edge.ingest-shards when created: node shards spread over the instances"),
+      new Key("kafka.minInsyncReplicas", "(replicationFactor-1, 1..2)", "min.insync.replicas of the topics this service creates"),
+      new Key("kafka.groupId", "edgesync-ingest", "consumer group of the instances of one cloud tier (shard ownership)"),
+      new Key("kafka.sessionTimeoutMs", "10000", "a silent instance keeps its shards this long before the others take them"),
+      new Key("kafka.transactionalId", "edgesync-ingest", "prefix of the shard writers' transactional.ids; the same on every instance"),
       new Key("kafka.maxTxnBatches", "64", "batches committed together in one Kafka transaction (group commit)"),
       new Key("kafka.timeoutMs", "15000", "bound of blocking Kafka calls (max.block.ms, delivery.timeout.ms)"),
       new Key("kafka.retryInitialMs", "200", "first back-off when the producer must be re-created"),
       new Key("kafka.retryMaxMs", "10000", "back-off cap when the producer must be re-created"),
+      new Key("kafka.clientProperties", "", "Kafka client properties file (security.protocol, sasl.*, ssl.*) for every Kafka client"),
       new Key("tls.cert", "(required)", "server certificate chain, PEM"),
       new Key("tls.key", "(required)", "server private key, PKCS#8 PEM"),
       new Key("tls.ca", "(required)", "fleet CA certificate, PEM; client certificates must chain to it"),
@@ -130,16 +156,28 @@ public record CloudConfig(
         s.port("kafka.embeddedControllerPort", 9093),
         s.integer("kafka.partitions", 3, 1, 10_000),
         (short) s.integer("kafka.replicationFactor", 1, 1, Short.MAX_VALUE),
-        s.string("kafka.transactionalId", "edgesync-ingest-1"),
+        s.integer("kafka.shards", 8, 1, 1024),
+        s.integer("kafka.minInsyncReplicas", defaultMinIsr(s.integer("kafka.replicationFactor", 1, 1, Short.MAX_VALUE)),
+            1, Short.MAX_VALUE),
+        s.string("kafka.groupId", "edgesync-ingest"),
+        s.longValue("kafka.sessionTimeoutMs", 10_000, 1000, 600_000),
+        s.string("kafka.transactionalId", "edgesync-ingest"),
         s.integer("kafka.maxTxnBatches", 64, 1, 10_000),
         s.longValue("kafka.timeoutMs", 15_000, 1000, 600_000),
         s.longValue("kafka.retryInitialMs", 200, 1, 600_000),
         s.longValue("kafka.retryMaxMs", 10_000, 1, 600_000),
+        clientProperties(s),
         s.existingFile("tls.cert", null),
         s.existingFile("tls.key", null),
         s.existingFile("tls.ca", null),
         s.path("tls.crl", null) == null ? null : s.existingFile("tls.crl", null),
         s.longValue("tls.crlPollMs", 5000, 100, 3_600_000));
+    if (c.minInsyncReplicas > c.replicationFactor) {
+      throw s.fail("kafka.minInsyncReplicas", "must be <= kafka.replicationFactor (" + c.replicationFactor + ")");
+    }
+    if (c.groupId.isBlank()) {
+      throw s.fail("kafka.groupId", "must not be blank");
+    }
     if (c.transactionalId.isBlank()) {
       throw s.fail("kafka.transactionalId", "must not be blank");
     }
@@ -148,6 +186,38 @@ public record CloudConfig(
     }
     s.requireAllKnown();
     return c;
+  }
+
+  /** Settings edgesync sets itself and relies on; a client properties file may not change them. */
+  private static final Set<String> OWN_CLIENT_KEYS = Set.of("bootstrap.servers", "transactional.id",
+      "enable.idempotence", "acks", "isolation.level", "group.id", "group.protocol", "enable.auto.commit",
+      "key.serializer", "value.serializer", "key.deserializer", "value.deserializer", "partition.assignment.strategy");
+
+  private static ClientProperties clientProperties(Settings s) {
+    Path file = s.path("kafka.clientProperties", null);
+    if (file == null) {
+      return ClientProperties.NONE;
+    }
+    file = s.existingFile("kafka.clientProperties", null);
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      p.load(r);
+    } catch (IOException | IllegalArgumentException e) {
+      throw s.fail("kafka.clientProperties", "cannot read " + file + ": " + e.getMessage());
+    }
+    Map<String, String> out = new TreeMap<>();
+    for (String k : p.stringPropertyNames()) {
+      if (OWN_CLIENT_KEYS.contains(k)) {
+        throw s.fail("kafka.clientProperties", file + " sets " + k + ", which cloud-ingest sets itself");
+      }
+      out.put(k, p.getProperty(k));
+    }
+    return new ClientProperties(out);
+  }
+
+  /** RF 1 and 2: 1 (a write survives with one replica); RF 3 and more: 2. */
+  static int defaultMinIsr(int replicationFactor) {
+    return Math.max(1, Math.min(2, replicationFactor - 1));
   }
 
   /** True when no bootstrap servers are configured and the embedded broker must run. */
@@ -163,6 +233,12 @@ public record CloudConfig(
   /** The Kafka writer's settings for the given bootstrap servers. */
   public WriterOptions writerOptions(String bootstrap) {
     return new WriterOptions(bootstrap, transactionalId, queueCapacity, maxTxnBatches, gapWaitMs,
-        maxParkedBatches, kafkaTimeoutMs, kafkaRetryInitialMs, kafkaRetryMaxMs);
+        maxParkedBatches, kafkaTimeoutMs, kafkaRetryInitialMs, kafkaRetryMaxMs, sessionTimeoutMs,
+        embeddedKafka() ? ClientProperties.NONE : kafkaClientProperties);
+  }
+
+  /** Shard ownership settings. */
+  public ShardedWriter.ShardOptions shardOptions() {
+    return new ShardedWriter.ShardOptions(groupId, sessionTimeoutMs);
   }
 }

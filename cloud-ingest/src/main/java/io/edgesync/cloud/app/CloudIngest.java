@@ -6,8 +6,8 @@ import io.edgesync.cloud.ingest.IngestOptions;
 import io.edgesync.cloud.ingest.IngestServer;
 import io.edgesync.cloud.ingest.NodeActivity;
 import io.edgesync.cloud.kafka.EmbeddedKafka;
-import io.edgesync.cloud.kafka.KafkaEventWriter;
 import io.edgesync.cloud.kafka.NodeWatermarks;
+import io.edgesync.cloud.kafka.ShardedWriter;
 import io.edgesync.cloud.kafka.TopicSetup;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -47,7 +47,7 @@ public final class CloudIngest {
       FleetRegistry.DEFAULT_MAX_NODES, registry);
   private Vertx vertx;
   private EmbeddedKafka embedded;
-  private KafkaEventWriter writer;
+  private ShardedWriter writer;
   private IngestServer ingest;
   private DashboardServer dashboard;
   private JvmGcMetrics gcMetrics;
@@ -89,12 +89,12 @@ public final class CloudIngest {
         });
     Future<Void> started = kafka
         .compose(v -> vertx.executeBlocking(() -> {
-          TopicSetup.ensureTopics(bootstrap, config.partitions(), config.replicationFactor(),
-              config.kafkaTimeoutMs());
+          TopicSetup.ensureTopics(config.writerOptions(bootstrap).kafkaProperties(), config.partitions(), config.shards(), config.replicationFactor(),
+              config.minInsyncReplicas(), config.kafkaTimeoutMs());
           return null;
         }))
         .compose(v -> {
-          writer = new KafkaEventWriter(vertx, config.writerOptions(bootstrap), registry);
+          writer = new ShardedWriter(vertx, config.writerOptions(bootstrap), config.shardOptions(), registry);
           return writer.start();
         })
         .compose(v -> {
@@ -148,8 +148,14 @@ public final class CloudIngest {
     return bootstrap;
   }
 
+  /** A copy of the committed watermarks of the nodes of the shards this instance owns. */
   public NodeWatermarks watermarks() {
-    return writer.watermarks();
+    return NodeWatermarks.of(writer.watermarkSnapshot());
+  }
+
+  /** The shards this instance writes for. */
+  public java.util.List<Integer> ownedShards() {
+    return writer.ownedShards();
   }
 
   public PrometheusMeterRegistry registry() {

@@ -1,6 +1,7 @@
 package io.edgesync.cloud.dashboard;
 
 import io.edgesync.cloud.kafka.KafkaEventWriter;
+import io.edgesync.cloud.kafka.ShardedWriter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -42,7 +43,7 @@ public final class DashboardServer {
   private final String host;
   private final int port;
   private final PrometheusMeterRegistry registry;
-  private final KafkaEventWriter writer;
+  private final ShardedWriter writer;
   private final FleetRegistry fleet;
   private final String kafkaDescription;
   private final Set<HttpServerResponse> streams = ConcurrentHashMap.newKeySet();
@@ -54,7 +55,7 @@ public final class DashboardServer {
    * @param kafkaDescription shown on /health, e.g. {@code localhost:9092 (embedded)}
    */
   public DashboardServer(Vertx vertx, String host, int port, PrometheusMeterRegistry registry,
-      KafkaEventWriter writer, FleetRegistry fleet, String kafkaDescription) {
+      ShardedWriter writer, FleetRegistry fleet, String kafkaDescription) {
     this.vertx = vertx;
     this.host = host;
     this.port = port;
@@ -76,9 +77,9 @@ public final class DashboardServer {
         .end(registry.scrape()));
     router.get("/api/nodes").handler(rc -> json(rc, 200, new JsonObject()
         .put("serverTime", System.currentTimeMillis())
-        .put("nodes", fleet.nodes(writer.watermarks().snapshot()))));
+        .put("nodes", fleet.nodes(writer.watermarkSnapshot()))));
     router.get("/api/nodes/:id").handler(rc -> {
-      JsonObject n = fleet.node(rc.pathParam("id"), writer.watermarks().snapshot());
+      JsonObject n = fleet.node(rc.pathParam("id"), writer.watermarkSnapshot());
       if (n == null) {
         json(rc, 404, new JsonObject().put("error", "NOT_FOUND").put("message", "no node " + rc.pathParam("id")));
       } else {
@@ -116,7 +117,7 @@ public final class DashboardServer {
   }
 
   private JsonObject snapshot() {
-    return fleet.snapshot(writer.watermarks().snapshot(), STREAM_ALERTS);
+    return fleet.snapshot(writer.watermarkSnapshot(), STREAM_ALERTS);
   }
 
   private void push() {
@@ -160,7 +161,9 @@ public final class DashboardServer {
         .put("kafka", new JsonObject()
             .put("state", state.name())
             .put("bootstrap", kafkaDescription)
-            .put("queueDepth", writer.queueDepth())));
+            .put("queueDepth", writer.queueDepth())
+            .put("shards", writer.shardCount())
+            .put("ownedShards", new io.vertx.core.json.JsonArray(writer.ownedShards()))));
   }
 
   private static void json(RoutingContext rc, int status, JsonObject body) {

@@ -1,7 +1,7 @@
 package io.edgesync.cloud.ingest;
 
 import io.edgesync.cloud.ingest.IngestMetrics.Result;
-import io.edgesync.cloud.kafka.KafkaEventWriter;
+import io.edgesync.cloud.kafka.ShardedWriter;
 import io.edgesync.cloud.kafka.PreparedBatch;
 import io.edgesync.cloud.kafka.WriteOutcome;
 import io.edgesync.model.Priority;
@@ -65,7 +65,7 @@ public final class IngestServer {
 
   private final Vertx vertx;
   private final IngestOptions options;
-  private final KafkaEventWriter writer;
+  private final ShardedWriter writer;
   private final NodeActivity activity;
   private final IngestMetrics metrics;
   private final AtomicLong inflightBytes = new AtomicLong();
@@ -77,7 +77,7 @@ public final class IngestServer {
   /** The fleet view (dashboard): heartbeats and committed batches; null = none. */
   private volatile io.edgesync.cloud.dashboard.FleetHooks fleet;
 
-  public IngestServer(Vertx vertx, IngestOptions options, KafkaEventWriter writer, NodeActivity activity,
+  public IngestServer(Vertx vertx, IngestOptions options, ShardedWriter writer, NodeActivity activity,
       MeterRegistry registry) {
     this.vertx = vertx;
     this.options = options;
@@ -178,7 +178,11 @@ public final class IngestServer {
       return;
     }
     activity.seen(node);
-    Map<Priority, Long> w = writer.watermarks().forNode(node);
+    Map<Priority, Long> w = writer.watermarksOf(node);
+    if (w == null) {
+      error(req, 421, "NOT_OWNER", "node " + node + " is served by another cloud-ingest instance; try the next endpoint");
+      return;
+    }
     JsonObject body = new JsonObject().put("nodeId", node);
     for (Priority p : Priority.values()) {
       body.put(p.label(), w.get(p));
@@ -289,6 +293,11 @@ public final class IngestServer {
             .put("error", "SEQUENCE_GAP")
             .put("message", o.message())
             .put("committedClassSeq", o.committedClassSeq()));
+      }
+      case NOT_OWNER -> {
+        metrics.batch(Result.NOT_OWNER);
+        LOG.debug("[node-id: {}] not owner: {}", node, o.message());
+        error(req, 421, "NOT_OWNER", o.message());
       }
       case UNAVAILABLE -> {
         metrics.batch(Result.ERROR);

@@ -33,13 +33,28 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
 
   /**
-   * @param logDir         the broker's log and metadata folder (created when missing)
-   * @param port           client listener on localhost, 0 = a free port
-   * @param controllerPort KRaft controller listener on localhost, 0 = a free port
+   * @param logDir              the broker's log and metadata folder (created when missing)
+   * @param port                client listener on localhost, 0 = a free port
+   * @param controllerPort      KRaft controller listener on localhost, 0 = a free port
+   * @param nodeId              this node's id in the quorum
+   * @param quorumVoters        {@code id@host:port,...} of every controller, or null for this node alone
+   * @param clusterId           the cluster id the storage is formatted with (the same on every
+   *                            node of a cluster), or null for a random one
+   * @param internalReplication replication factor of the internal topics (offsets, transactions);
+   *                            their min.insync.replicas is one less (at least 1)
    */
-  public record Options(Path logDir, int port, int controllerPort) {
+  public record Options(Path logDir, int port, int controllerPort, int nodeId, String quorumVoters, String clusterId,
+      int internalReplication) {
     public Options {
       Objects.requireNonNull(logDir, "logDir");
+      if (internalReplication < 1) {
+        throw new IllegalArgumentException("internalReplication must be >= 1");
+      }
+    }
+
+    /** A single-node cluster: the demo's and the tests' broker. */
+    public Options(Path logDir, int port, int controllerPort) {
+      this(logDir, port, controllerPort, 1, null, null, 1);
     }
   }
 
@@ -67,22 +82,25 @@ public final class EmbeddedKafka implements AutoCloseable {
     Path dir = options.logDir().toAbsolutePath();
     Properties p = new Properties();
     p.put("process.roles", "broker,controller");
-    p.put("node.id", "1");
-    p.put("controller.quorum.voters", "1@localhost:" + controllerPort);
+    p.put("node.id", Integer.toString(options.nodeId()));
+    p.put("controller.quorum.voters", options.quorumVoters() != null ? options.quorumVoters()
+        : options.nodeId() + "@localhost:" + controllerPort);
     p.put("listeners", "PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort);
     p.put("advertised.listeners", "PLAINTEXT://localhost:" + port);
     p.put("controller.listener.names", "CONTROLLER");
     p.put("inter.broker.listener.name", "PLAINTEXT");
     p.put("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
     p.put("log.dirs", dir.toString());
-    p.put("offsets.topic.replication.factor", "1");
+    String rf = Integer.toString(options.internalReplication());
+    String minIsr = Integer.toString(Math.max(1, options.internalReplication() - 1));
+    p.put("offsets.topic.replication.factor", rf);
     // few internal partitions: fast first start; must never change for an existing data dir
     p.put("offsets.topic.num.partitions", "4");
     p.put("transaction.state.log.num.partitions", "4");
-    p.put("transaction.state.log.replication.factor", "1");
-    p.put("transaction.state.log.min.isr", "1");
-    p.put("share.coordinator.state.topic.replication.factor", "1");
-    p.put("share.coordinator.state.topic.min.isr", "1");
+    p.put("transaction.state.log.replication.factor", rf);
+    p.put("transaction.state.log.min.isr", minIsr);
+    p.put("share.coordinator.state.topic.replication.factor", rf);
+    p.put("share.coordinator.state.topic.min.isr", minIsr);
     p.put("group.initial.rebalance.delay.ms", "0");
     p.put("num.network.threads", "2");
     p.put("num.io.threads", "4");
@@ -96,7 +114,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.store(w, "written by cloud-ingest at each start of the embedded broker");
       }
       if (!Files.exists(dir.resolve("meta.properties"))) {
-        format(cfg);
+        format(cfg, options.clusterId() != null ? options.clusterId() : Uuid.randomUuid().toString());
       }
     } catch (IOException e) {
       throw new UncheckedIOException("embedded Kafka: cannot prepare " + dir, e);
@@ -113,11 +131,11 @@ public final class EmbeddedKafka implements AutoCloseable {
         (System.nanoTime() - t0) / 1_000_000, dir);
   }
 
-  private static void format(Path cfg) {
+  private static void format(Path cfg, String clusterId) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int rc;
     try (PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8)) {
-      rc = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c", cfg.toString()}, ps);
+      rc = StorageTool.execute(new String[] {"format", "-t", clusterId, "-c", cfg.toString()}, ps);
     }
     if (rc != 0) {
       throw new IllegalStateException("embedded Kafka: formatting the storage failed (" + rc + "): "

@@ -21,6 +21,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -59,6 +60,12 @@ import org.slf4j.LoggerFactory;
  * {@code initTransactions} (which completes or aborts the pending transaction) and reloads the
  * watermarks from the topic, because an ambiguous commit may have committed. See docs/CLOUD.md.
  *
+ * <p>One writer serves one shard of the nodes ({@link ShardedWriter}); its transactional id is the
+ * shard's, so whoever initialises that id last is the only one that can commit for those nodes:
+ * the watermarks loaded right after {@code initTransactions} stay exact until this producer is
+ * fenced. When it is fenced, the writer waits {@code fencedWaitMs} (the new owner normally stops
+ * it meanwhile) before taking the id back.
+ *
  * <p>Threads: {@link #submit}, {@link #state()} and {@link #watermarks()} from any thread; every
  * other field belongs to the writer thread.
  */
@@ -74,15 +81,18 @@ public final class KafkaEventWriter {
   private final NodeWatermarks watermarks = new NodeWatermarks();
   private final BlockingQueue<Pending> queue;
   private final WriterMetrics metrics;
+  /** The nodes of this writer's shard: watermarks of other nodes are not kept. */
+  private final Predicate<String> owns;
   private volatile State state = State.NEW;
   private volatile boolean running;
   private Thread thread;
+  private Promise<Void> started;
   private Promise<Void> stopped;
 
   // writer thread only
   private Producer<byte[], byte[]> producer;
-  /** Writer thread only; open exactly while {@link #producer} is. */
-  private WatermarkLog.Follower follower;
+  /** The last failure was a fence by another holder of the transactional id. */
+  private boolean fenced;
   private final Map<Key, List<Pending>> parked = new HashMap<>();
   /** (node, class) whose first SKIP was logged at warn; later ones are counted only. Bounded by the fleet size. */
   private final java.util.Set<Key> skipWarned = new java.util.HashSet<>();
@@ -95,32 +105,38 @@ public final class KafkaEventWriter {
     }
   };
 
+  /** A writer for every node (one shard): used by tests and single-writer tools. */
   public KafkaEventWriter(Vertx vertx, WriterOptions options, MeterRegistry registry) {
+    this(vertx, options, new WriterMetrics(registry), node -> true);
+  }
+
+  KafkaEventWriter(Vertx vertx, WriterOptions options, WriterMetrics metrics, Predicate<String> owns) {
     this.vertx = vertx;
     this.options = options;
     this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
-    this.metrics = new WriterMetrics(registry, queue::size, () -> parkedCount,
-        () -> state == State.READY ? 1 : 0);
+    this.metrics = metrics;
+    this.owns = owns;
   }
 
   /**
    * Starts the writer thread: creates the producer, runs {@code initTransactions} FIRST (fencing
-   * any older instance with the same transactional id and settling its open transaction), then
-   * loads the watermarks from {@code edge.watermarks} (read_committed).
+   * any older holder of the same transactional id and settling its open transaction), then
+   * loads the watermarks from {@code edge.watermarks} (read_committed). When Kafka does not
+   * answer, the thread keeps retrying with the back-off of {@code retryInitialMs..retryMaxMs}
+   * until {@link #stop()}.
    *
-   * @return completes when the writer accepts batches; fails when Kafka does not answer within
-   *     {@code timeoutMs}
+   * @return completes when the writer first accepts batches
    */
   public synchronized Future<Void> start() {
     if (state != State.NEW) {
       return Future.failedFuture(new IllegalStateException("writer already started"));
     }
     Context ctx = vertx.getOrCreateContext();
-    Promise<Void> started = Promise.promise();
+    started = Promise.promise();
     stopped = Promise.promise();
     state = State.STARTING;
     running = true;
-    thread = new Thread(() -> run(ctx, started), "kafka-event-writer");
+    thread = new Thread(() -> run(ctx), "kafka-writer[" + options.transactionalId() + "]");
     thread.start();
     return started.future();
   }
@@ -162,6 +178,11 @@ public final class KafkaEventWriter {
     return queue.size();
   }
 
+  /** Batches waiting for their predecessor. */
+  int parkedCount() {
+    return parkedCount;
+  }
+
   /**
    * Stops taking batches, lets the current group finish, fails what is still queued or parked
    * with 503, closes the producer. Idempotent.
@@ -185,28 +206,29 @@ public final class KafkaEventWriter {
 
   // ---------------------------------------------------------------- writer thread
 
-  private void run(Context ctx, Promise<Void> started) {
+  private void run(Context ctx) {
     try {
       try {
         openProducer();
+        if (running) {
+          state = State.READY;
+        }
+        LOG.info("Kafka writer ready (transactional.id {}), {} watermarks loaded", options.transactionalId(),
+            watermarks.snapshot().size());
+        ctx.runOnContext(v -> started.tryComplete());
       } catch (Exception e) {
         metrics.kafkaError("init");
         closeProducer();
-        ctx.runOnContext(v -> started.tryFail(new IllegalStateException(
-            "Kafka at " + options.bootstrap() + " is not usable: " + e, e)));
-        return;
+        LOG.warn("Kafka writer (transactional.id {}): Kafka at {} is not usable yet, retrying: {}",
+            options.transactionalId(), options.bootstrap(), e.toString());
       }
-      if (running) {
-        state = State.READY;
-      }
-      LOG.info("Kafka writer ready (transactional.id {}), {} watermarks loaded", options.transactionalId(),
-          watermarks.snapshot().size());
-      ctx.runOnContext(v -> started.tryComplete());
-      loop();
+      loop(ctx);
     } catch (Throwable t) {
       LOG.error("Kafka writer thread failed", t);
-      ctx.runOnContext(v -> started.tryFail(t));
     } finally {
+      ctx.runOnContext(v -> started.tryFail(new IllegalStateException(
+          "Kafka writer " + options.transactionalId() + " stopped before it was ready (Kafka at "
+              + options.bootstrap() + ")")));
       state = State.STOPPED;
       failQueued("cloud-ingest is stopping");
       failParked("cloud-ingest is stopping");
@@ -216,10 +238,12 @@ public final class KafkaEventWriter {
     }
   }
 
-  private void loop() {
+  private void loop(Context ctx) {
     while (running) {
       if (producer == null) {
-        recover();
+        if (recover()) {
+          ctx.runOnContext(v -> started.tryComplete());
+        }
         continue;
       }
       Pending first;
@@ -257,8 +281,7 @@ public final class KafkaEventWriter {
     Group g = new Group();
     long t0 = System.nanoTime();
     try {
-      // another instance may have committed for these nodes since we last looked
-      watermarks.advance(follower.catchUp(options.timeoutMs()));
+      // no catch-up needed: nobody else commits for this shard while our producer is not fenced
       for (Pending p : batches) {
         admit(p, g);
       }
@@ -396,6 +419,7 @@ public final class KafkaEventWriter {
     LOG.warn("transaction of a group of {} batches failed{}: {}", batches.size(),
         fatal ? ", re-creating the producer" : ", aborted", e.toString());
     if (fatal) {
+      fenced = isFenced(e);
       closeProducer(); // the loop re-creates it and reloads the watermarks
     }
     WriteOutcome outcome = WriteOutcome.unavailable(why);
@@ -412,6 +436,15 @@ public final class KafkaEventWriter {
     }
   }
 
+  private static boolean isFenced(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static boolean isFatal(Exception e) {
     return e instanceof ProducerFencedException
         || e instanceof OutOfOrderSequenceException
@@ -422,10 +455,22 @@ public final class KafkaEventWriter {
         || e instanceof org.apache.kafka.common.errors.TimeoutException;
   }
 
-  /** Re-creates the producer with a capped exponential back-off; fails submissions meanwhile. */
-  private void recover() {
+  /**
+   * Re-creates the producer with a capped exponential back-off; fails submissions meanwhile.
+   *
+   * @return true once the producer is ready again, false when stopped first
+   */
+  private boolean recover() {
     state = State.RECOVERING;
     failParked("Kafka unavailable");
+    if (fenced) {
+      // another instance took this shard: leave it the time to stop us before taking it back
+      LOG.warn("Kafka writer {} was fenced by another instance; waiting {} ms before taking the shard back",
+          options.transactionalId(), options.fencedWaitMs());
+      fenced = false;
+      failQueued("this shard moved to another instance");
+      waitFailingSubmissions(options.fencedWaitMs());
+    }
     long backoff = options.retryInitialMs();
     int attempt = 0;
     while (running) {
@@ -437,9 +482,9 @@ public final class KafkaEventWriter {
         if (running) {
           state = State.READY;
         }
-        LOG.info("Kafka writer recovered after {} attempt(s); {} watermarks reloaded", attempt,
-            watermarks.snapshot().size());
-        return;
+        LOG.info("Kafka writer {} recovered after {} attempt(s); {} watermarks reloaded", options.transactionalId(),
+            attempt, watermarks.snapshot().size());
+        return true;
       } catch (Exception e) {
         metrics.kafkaError("recover");
         closeProducer();
@@ -450,12 +495,12 @@ public final class KafkaEventWriter {
       backoff = Math.min(options.retryMaxMs(), backoff * 2);
       backoff = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
     }
+    return false;
   }
 
   private void openProducer() {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrap());
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "cloud-ingest-writer");
+    Properties p = options.kafkaProperties();
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "cloud-ingest-" + options.transactionalId());
     p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, options.transactionalId());
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -470,8 +515,10 @@ public final class KafkaEventWriter {
     p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(Math.max(30_000, 2 * timeout)));
     producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();
-    follower = new WatermarkLog.Follower(options.bootstrap(), timeout);
-    watermarks.replaceAll(follower.catchUp(timeout));
+    // after the fence: every commit of an earlier holder of this id is settled and visible
+    Map<Key, Watermark> all = WatermarkLog.load(options.kafkaProperties(), timeout);
+    all.keySet().removeIf(k -> !owns.test(k.nodeId()));
+    watermarks.replaceAll(all);
   }
 
   private void closeProducer() {
@@ -484,15 +531,6 @@ public final class KafkaEventWriter {
         p.close(Duration.ofSeconds(2));
       } catch (Exception e) {
         LOG.debug("closing the producer: {}", e.toString());
-      }
-    }
-    WatermarkLog.Follower f = follower;
-    follower = null;
-    if (f != null) {
-      try {
-        f.close();
-      } catch (Exception e) {
-        LOG.debug("closing the watermark follower: {}", e.toString());
       }
     }
   }

@@ -57,18 +57,16 @@ public final class NodeWatermarks {
     return Map.copyOf(committed);
   }
 
+  /** A read-only copy of {@code entries} (for views over several writers). */
+  public static NodeWatermarks of(Map<Key, Watermark> entries) {
+    NodeWatermarks w = new NodeWatermarks();
+    w.committed.putAll(entries);
+    return w;
+  }
+
   /** Writer thread only: applies the watermarks of a committed transaction. */
   void apply(Map<Key, Watermark> updates) {
     committed.putAll(updates);
-  }
-
-  /**
-   * Writer thread only: takes the watermarks another instance (or an earlier transaction of
-   * this one) committed; a watermark only ever moves up.
-   */
-  void advance(Map<Key, Watermark> seen) {
-    seen.forEach((k, w) -> committed.merge(k, w,
-        (mine, theirs) -> theirs.committedClassSeq() > mine.committedClassSeq() ? theirs : mine));
   }
 
   /** Writer thread only: replaces everything with what the topic holds. */

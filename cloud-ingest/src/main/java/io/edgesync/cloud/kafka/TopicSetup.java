@@ -31,6 +31,11 @@ public final class TopicSetup {
   public static final String DEADLETTER = "edge.deadletter";
   /** Compacted: key {@code nodeId/class}, value the committed class watermark. */
   public static final String WATERMARKS = "edge.watermarks";
+  /**
+   * Never written: its partitions are the shards of the nodes, handed out to the ingest instances
+   * by the consumer group ({@link ShardedWriter}).
+   */
+  public static final String SHARDS = "edge.ingest-shards";
 
   private static final Logger LOG = LoggerFactory.getLogger(TopicSetup.class);
 
@@ -39,25 +44,37 @@ public final class TopicSetup {
   /**
    * Creates the missing topics.
    *
-   * @param timeoutMs bound for the whole operation
+   * @param base              bootstrap servers and client (security) settings
+   * @param partitions        of the event, alert and dead-letter topics
+   * @param shards            partitions of {@link #SHARDS}
+   * @param minInsyncReplicas {@code min.insync.replicas} of every topic created
+   * @param timeoutMs         bound for the whole operation
    * @throws IllegalStateException when Kafka does not answer in time or refuses
    */
-  public static void ensureTopics(String bootstrap, int partitions, short replicationFactor, long timeoutMs) {
+  public static void ensureTopics(Properties base, int partitions, int shards, short replicationFactor,
+      int minInsyncReplicas, long timeoutMs) {
     Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.putAll(base);
+    String bootstrap = p.getProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeoutMs);
     p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeoutMs, 30_000));
     try (Admin admin = Admin.create(p)) {
       Set<String> existing = admin.listTopics().names().get(timeoutMs, TimeUnit.MILLISECONDS);
       List<NewTopic> missing = new ArrayList<>();
+      String minIsr = Integer.toString(minInsyncReplicas);
       for (String t : List.of(EVENTS, ALERTS, DEADLETTER)) {
         if (!existing.contains(t)) {
-          missing.add(new NewTopic(t, partitions, replicationFactor));
+          missing.add(new NewTopic(t, partitions, replicationFactor)
+              .configs(Map.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
         }
       }
       if (!existing.contains(WATERMARKS)) {
         missing.add(new NewTopic(WATERMARKS, 1, replicationFactor)
-            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
+      }
+      if (!existing.contains(SHARDS)) {
+        missing.add(new NewTopic(SHARDS, shards, replicationFactor));
       }
       if (missing.isEmpty()) {
         return;

@@ -48,8 +48,8 @@ public final class WatermarkLog {
    * @throws org.apache.kafka.common.KafkaException or its TimeoutException when Kafka does not
    *     answer within {@code timeoutMs}
    */
-  public static Map<Key, Watermark> load(String bootstrap, long timeoutMs) {
-    try (Follower f = new Follower(bootstrap, timeoutMs)) {
+  public static Map<Key, Watermark> load(Properties base, long timeoutMs) {
+    try (Follower f = new Follower(base, timeoutMs)) {
       Map<Key, Watermark> out = f.catchUp(timeoutMs);
       LOG.info("loaded {} watermarks from {} records of {}", out.size(), f.records, TopicSetup.WATERMARKS);
       return out;
@@ -57,21 +57,23 @@ public final class WatermarkLog {
   }
 
   /**
-   * A long-lived {@code read_committed} reader of {@code edge.watermarks}. The writer
-   * catches it up before every transaction, so the watermarks it checks batches against
-   * include everything any instance committed until then: a node that moves from one
-   * ingest instance to another is never written twice. Not thread-safe: owned by the
-   * writer thread.
+   * A {@code read_committed} reader of {@code edge.watermarks}: each {@link #catchUp} returns what
+   * was committed since the previous one. A shard writer loads through it right after its
+   * {@code initTransactions}, which settled every earlier commit for its shard. Not thread-safe.
    */
   public static final class Follower implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<TopicPartition> parts;
     private long records;
 
-    /** Connects and positions at the beginning of the topic. Blocking. */
-    public Follower(String bootstrap, long timeoutMs) {
+    /**
+     * Connects and positions at the beginning of the topic. Blocking.
+     *
+     * @param base bootstrap servers and client (security) settings
+     */
+    public Follower(Properties base, long timeoutMs) {
       Properties p = new Properties();
-      p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      p.putAll(base);
       p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
       p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
       p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeoutMs);

@@ -6,7 +6,7 @@ import java.util.Objects;
  * What became of one batch handed to the {@link KafkaEventWriter}. Expected outcomes are values,
  * not exceptions; the ingest endpoint maps them to the replies of docs/PROTOCOL.md.
  *
- * @param kind              committed (200), gap (409) or unavailable (503)
+ * @param kind              committed (200), gap (409), not owner (421) or unavailable (503)
  * @param committedClassSeq the (node, class) watermark after the batch (committed) or the current
  *                          committed watermark (gap); 0 for unavailable
  * @param written           events newly written to Kafka
@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param message           human-readable detail for gap and unavailable, else empty
  */
 public record WriteOutcome(Kind kind, long committedClassSeq, int written, int duplicates, String message) {
-  public enum Kind { COMMITTED, GAP, UNAVAILABLE }
+  public enum Kind { COMMITTED, GAP, NOT_OWNER, UNAVAILABLE }
 
   public WriteOutcome {
     Objects.requireNonNull(kind, "kind");
@@ -27,6 +27,11 @@ public record WriteOutcome(Kind kind, long committedClassSeq, int written, int d
 
   public static WriteOutcome gap(long committedClassSeq, String message) {
     return new WriteOutcome(Kind.GAP, committedClassSeq, 0, 0, message);
+  }
+
+  /** The node's shard is written by another instance: the edge should try its next endpoint. */
+  public static WriteOutcome notOwner(String message) {
+    return new WriteOutcome(Kind.NOT_OWNER, 0, 0, 0, message);
   }
 
   public static WriteOutcome unavailable(String message) {

@@ -7,18 +7,21 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.function.Supplier;
 
-/** The writer's meters (names in docs/CLOUD.md). Thread-safe. */
+/**
+ * The writers' meters (names in docs/CLOUD.md), shared by the writers of every shard. Thread-safe.
+ * The gauges over all shards are registered by {@link ShardedWriter}.
+ */
 final class WriterMetrics {
   final Counter eventsWritten;
   final Counter dedupEvents;
   final Counter queueFull;
   final Counter producerRestarts;
+  final Counter notOwner;
   final Timer txn;
   final DistributionSummary txnBatches;
   private final MeterRegistry registry;
 
-  WriterMetrics(MeterRegistry registry, Supplier<Number> queueDepth, Supplier<Number> parked,
-      Supplier<Number> ready) {
+  WriterMetrics(MeterRegistry registry) {
     this.registry = registry;
     eventsWritten = Counter.builder("cloud_events_written").description("events newly written to edge.events")
         .register(registry);
@@ -28,15 +31,23 @@ final class WriterMetrics {
         .register(registry);
     producerRestarts = Counter.builder("cloud_kafka_producer_restarts")
         .description("transactional producers re-created after a fatal or ambiguous error").register(registry);
+    notOwner = Counter.builder("cloud_ingest_not_owner")
+        .description("batches answered 421 NOT_OWNER: their node's shard is owned by another instance").register(registry);
     txn = Timer.builder("cloud_kafka_txn").description("one group-commit transaction, begin to commit")
         .publishPercentileHistogram().register(registry);
     txnBatches = DistributionSummary.builder("cloud_kafka_txn_batches").description("batches per transaction")
         .register(registry);
+  }
+
+  /** Registers the gauges over all shards. */
+  void gauges(Supplier<Number> queueDepth, Supplier<Number> parked, Supplier<Number> ready, Supplier<Number> owned) {
     Gauge.builder("cloud_ingest_queue_depth", queueDepth).description("batches waiting for the Kafka writer")
         .register(registry);
     Gauge.builder("cloud_parked_batches", parked).description("batches waiting for their predecessor")
         .register(registry);
-    Gauge.builder("cloud_kafka_writer_ready", ready).description("1 when the transactional producer is ready")
+    Gauge.builder("cloud_kafka_writer_ready", ready).description("1 when the producer of every shard this instance owns is ready")
+        .register(registry);
+    Gauge.builder("cloud_ingest_owned_shards", owned).description("shards (of edge.ingest-shards) this instance writes for")
         .register(registry);
   }
 

@@ -1,12 +1,13 @@
 package io.edgesync.cloud.kafka;
 
 import java.util.Objects;
+import java.util.Properties;
 
 /**
  * Settings of the {@link KafkaEventWriter}; see docs/CONFIG-cloud.md for the keys.
  *
  * @param bootstrap        Kafka bootstrap servers
- * @param transactionalId  transactional.id of the one producer (a newer instance fences this one)
+ * @param transactionalId  transactional.id of the producer (its shard's; a newer holder fences this one)
  * @param queueCapacity    batches waiting for the writer thread; when full: 503
  * @param maxTxnBatches    batches committed together in one transaction
  * @param gapWaitMs        how long a batch above watermark + 1 is parked waiting for its predecessor
@@ -14,6 +15,8 @@ import java.util.Objects;
  * @param timeoutMs        bound of every blocking Kafka call
  * @param retryInitialMs   first back-off while the producer cannot be re-created
  * @param retryMaxMs       back-off cap
+ * @param fencedWaitMs     after a fence by another instance, how long before taking the id back
+ * @param clientProperties extra settings for every Kafka client (security: SASL, TLS); ours win
  */
 public record WriterOptions(
     String bootstrap,
@@ -24,13 +27,27 @@ public record WriterOptions(
     int maxParkedBatches,
     long timeoutMs,
     long retryInitialMs,
-    long retryMaxMs) {
+    long retryMaxMs,
+    long fencedWaitMs,
+    ClientProperties clientProperties) {
   public WriterOptions {
     Objects.requireNonNull(bootstrap, "bootstrap");
     Objects.requireNonNull(transactionalId, "transactionalId");
+    Objects.requireNonNull(clientProperties, "clientProperties");
     if (queueCapacity < 1 || maxTxnBatches < 1 || gapWaitMs < 0 || maxParkedBatches < 0 || timeoutMs < 1000
-        || retryInitialMs < 1 || retryMaxMs < retryInitialMs) {
+        || retryInitialMs < 1 || retryMaxMs < retryInitialMs || fencedWaitMs < 0) {
       throw new IllegalArgumentException("invalid writer options " + this);
     }
+  }
+
+  /** The client properties plus the bootstrap servers: the base of every Kafka client we create. */
+  public Properties kafkaProperties() {
+    return clientProperties.with(bootstrap);
+  }
+
+  /** A copy with another transactional id (a shard's). */
+  public WriterOptions withTransactionalId(String id) {
+    return new WriterOptions(bootstrap, id, queueCapacity, maxTxnBatches, gapWaitMs, maxParkedBatches, timeoutMs,
+        retryInitialMs, retryMaxMs, fencedWaitMs, clientProperties);
   }
 }

@@ -107,6 +107,8 @@ public final class BatchForwarder {
   private long linkEpoch;
   /** Consecutive failures since the last success; drives the backoff exponent. */
   private int consecutiveFailures;
+  /** 421 NOT_OWNER answers in a row: the endpoints tried since the last success (or the last full round). */
+  private int notOwnerInARow;
   /** Batches whose log read / encoding is running on the worker. */
   private int building;
   /** Requests sent and not answered yet. */
@@ -569,6 +571,8 @@ public final class BatchForwarder {
       onCommitted(s, b, generation, epoch, target, sentAt, r.body());
     } else if (status == 409) {
       onGap(s, b, generation, epoch, r.body());
+    } else if (status == 421) {
+      onNotOwner(b, epoch, target, r.body());
     } else if (status >= 400 && status < 500 && status != 408 && status != 429) {
       // 400, 403, 413 and any other client error: these bytes will not be accepted as they are
       onRejected(s, b, generation, epoch, status, r.body());
@@ -602,6 +606,7 @@ public final class BatchForwarder {
     }
     if (epoch == linkEpoch) {
       consecutiveFailures = 0;
+      notOwnerInARow = 0;
       if (link != Link.UP) {
         link = Link.UP;
         metrics.linkUp.set(1);
@@ -686,6 +691,30 @@ public final class BatchForwarder {
     }
     classes.values().forEach(s -> rewind(s, s.acked));
     enterBackoff(lastError, delay, config.endpoints().size() > 1);
+  }
+
+  /**
+   * 421 NOT_OWNER: another cloud-ingest instance writes this node's shard (docs/PROTOCOL.md).
+   * Nothing was written; the next endpoint is tried at once, and only after a whole round of
+   * endpoints answered 421 (the cloud tier is moving shards) with the usual back-off.
+   */
+  private void onNotOwner(OutgoingBatch b, long epoch, HostPort target, JsonObject body) {
+    batchesFailed.incrementAndGet();
+    metrics.batch(ForwarderMetrics.Result.NOT_OWNER);
+    if (epoch != linkEpoch) {
+      return;
+    }
+    int endpoints = config.endpoints().size();
+    lastError = target + ": HTTP 421 NOT_OWNER " + body.getString("message", "");
+    long delay = ++notOwnerInARow < endpoints ? 0 : backoff.delayMs(consecutiveFailures++);
+    if (notOwnerInARow >= endpoints) {
+      notOwnerInARow = 0;
+    }
+    LOG.info("[node-id: {}] {} does not write this node's shard; {}", node, target,
+        endpoints > 1 ? "trying the next endpoint" + (delay > 0 ? " in " + delay + " ms" : "")
+            : "retrying in " + delay + " ms (the cloud tier is moving shards)");
+    classes.values().forEach(c -> rewind(c, c.acked));
+    enterBackoff(lastError, delay, endpoints > 1);
   }
 
   /**

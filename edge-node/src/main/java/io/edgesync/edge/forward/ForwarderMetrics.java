@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Thread-safe (Micrometer meters are).
  */
 final class ForwarderMetrics {
-  enum Result { OK, GAP, RETRYABLE, REJECTED }
+  enum Result { OK, GAP, NOT_OWNER, RETRYABLE, REJECTED }
 
   static final double[] E2E_QUANTILES = {0.5, 0.95, 0.99};
 
@@ -43,7 +43,7 @@ final class ForwarderMetrics {
     this.registry = registry;
     for (Result r : Result.values()) {
       batches.put(r, Counter.builder("edge.forward.batches")
-          .description("Batch answers by result: ok (200), gap (409), retryable (503, network, timeout), rejected (400/403/413)")
+          .description("Batch answers by result: ok (200), gap (409), not_owner (421), retryable (503, network, timeout), rejected (400/403/413)")
           .tag("result", r.name().toLowerCase(java.util.Locale.ROOT))
           .register(registry));
     }

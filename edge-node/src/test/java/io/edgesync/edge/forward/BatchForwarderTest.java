@@ -248,6 +248,35 @@ class BatchForwarderTest {
 
   @Test
   @Timeout(30)
+  void movesAtOnceToTheNextEndpointWhenTheCloudAnswersNotOwner() throws Exception {
+    // GIVEN two cloud instances; the first does not own this node's shard (421 to everything)
+    log.append(Priority.NORMAL, 1_000, 80);
+    CloudStub other = stub(serverCert);
+    other.notOwner = true;
+    int otherPort = other.listen(0).await(5, TimeUnit.SECONDS);
+    CloudStub owner = stub(serverCert);
+    int ownerPort = owner.listen(0).await(5, TimeUnit.SECONDS);
+    log.releaseGuard = (c, seq) -> owner.watermark(c) >= seq;
+    // a long back-off: moving on after a 421 must not wait for it
+    forwarder = forwarder(config(List.of(local(otherPort), local(ownerPort)), 250, 4, Compression.ZSTD, 5_000, 10_000,
+        5_000));
+
+    // WHEN the forwarder drains
+    long t0 = System.nanoTime();
+    forwarder.start().await(5, TimeUnit.SECONDS);
+    awaitAllReleased();
+
+    // THEN it moved to the owner without backing off, which got everything once; the other wrote nothing
+    assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(4), "no 5 s back-off after a 421");
+    assertEquals(local(ownerPort).toString(), forwarder.status().getString("endpoint"));
+    assertTrue(registry.get("edge.forward.batches").tag("result", "not_owner").counter().count() >= 1);
+    assertDeliveredOnce(owner, 0, 1_000, 0);
+    assertNoViolations(owner);
+    assertEquals(0, other.watermark(Priority.NORMAL));
+  }
+
+  @Test
+  @Timeout(30)
   void neverSendsToAServerWhoseCertificateComesFromAnotherCa() throws Exception {
     // GIVEN a server presenting a certificate from a CA the node does not trust
     TestPki.Ca rogue = TestPki.ca(dir, "rogue");

@@ -59,6 +59,8 @@ final class CloudStub {
   // knobs, set before traffic starts
   /** Answer 503 KAFKA_UNAVAILABLE to the first N requests (without writing). */
   volatile int fail503First;
+  /** Answer every request 421 NOT_OWNER (another instance owns the node's shard). */
+  volatile boolean notOwner;
   /** Answer 400 CRC_MISMATCH to the request with this arrival index. */
   volatile int reject400At = -1;
   /** Answer 413 TOO_LARGE to frames above this size. */
@@ -168,6 +170,10 @@ final class CloudStub {
   }
 
   private void process(HttpServerRequest req, int index, String cn, Buffer body, boolean[] finished) {
+    if (notOwner) {
+      reply(req, 421, new JsonObject().put("error", "NOT_OWNER").put("message", "injected"), finished);
+      return;
+    }
     if (index < fail503First) {
       reply(req, 503, new JsonObject().put("error", "KAFKA_UNAVAILABLE").put("message", "injected"), finished);
       return;

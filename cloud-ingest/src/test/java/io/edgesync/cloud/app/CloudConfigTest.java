@@ -1,0 +1,78 @@
+package io.edgesync.cloud.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.edgesync.config.ConfigException;
+import io.edgesync.config.Settings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The scale-out and Kafka security keys of cloud.yaml (docs/CONFIG-cloud.md, docs/DEPLOYMENT.md). */
+class CloudConfigTest {
+  @TempDir
+  Path dir;
+
+  private CloudConfig config(Map<String, Object> extra) throws Exception {
+    Path f = Files.writeString(dir.resolve("x.pem"), "not read here");
+    Map<String, Object> m = new HashMap<>(Map.of("tls.cert", f.toString(), "tls.key", f.toString(),
+        "tls.ca", f.toString(), "kafka.bootstrap", "k1:9092,k2:9092"));
+    m.putAll(extra);
+    return CloudConfig.from(Settings.of(m));
+  }
+
+  @Test
+  void minInsyncReplicasFollowsTheReplicationFactorUnlessSet() throws Exception {
+    assertEquals(1, config(Map.of()).minInsyncReplicas());
+    assertEquals(1, config(Map.of("kafka.replicationFactor", "2")).minInsyncReplicas());
+    assertEquals(2, config(Map.of("kafka.replicationFactor", "3")).minInsyncReplicas());
+    assertEquals(2, config(Map.of("kafka.replicationFactor", "5")).minInsyncReplicas());
+    assertEquals(3, config(Map.of("kafka.replicationFactor", "5", "kafka.minInsyncReplicas", "3")).minInsyncReplicas());
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> config(Map.of("kafka.replicationFactor", "3", "kafka.minInsyncReplicas", "4")));
+    assertTrue(e.getMessage().contains("kafka.minInsyncReplicas"), e.getMessage());
+  }
+
+  @Test
+  void shardWritersShareOnePrefixAndTheFencedWaitIsTheSessionTimeout() throws Exception {
+    CloudConfig c = config(Map.of("kafka.sessionTimeoutMs", "7000"));
+    assertEquals("edgesync-ingest", c.writerOptions("k:1").transactionalId());
+    assertEquals(7000, c.writerOptions("k:1").fencedWaitMs());
+    assertEquals("edgesync-ingest", c.shardOptions().groupId());
+    assertEquals(8, c.shards());
+  }
+
+  @Test
+  void clientPropertiesReachEveryKafkaClientAndTheirValuesAreNeverPrinted() throws Exception {
+    Path props = Files.writeString(dir.resolve("kafka.properties"), """
+        security.protocol=SASL_SSL
+        sasl.mechanism=SCRAM-SHA-512
+        sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="ingest" password="s3cret";
+        """);
+    CloudConfig c = config(Map.of("kafka.clientProperties", props.toString()));
+    Properties p = c.writerOptions("k1:9092").kafkaProperties();
+    assertEquals("SASL_SSL", p.getProperty("security.protocol"));
+    assertEquals("k1:9092", p.getProperty("bootstrap.servers"));
+    assertFalse(c.toString().contains("s3cret"), c.toString());
+    assertFalse(c.writerOptions("k1:9092").toString().contains("s3cret"));
+  }
+
+  @Test
+  void aClientPropertiesFileThatOverridesOurSettingsOrIsMissingIsOneErrorNamingTheKey() throws Exception {
+    Path bad = Files.writeString(dir.resolve("bad.properties"), "transactional.id=mine\n");
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> config(Map.of("kafka.clientProperties", bad.toString())));
+    assertTrue(e.getMessage().contains("kafka.clientProperties") && e.getMessage().contains("transactional.id"),
+        e.getMessage());
+    ConfigException missing = assertThrows(ConfigException.class,
+        () -> config(Map.of("kafka.clientProperties", dir.resolve("nope.properties").toString())));
+    assertTrue(missing.getMessage().contains("kafka.clientProperties"), missing.getMessage());
+  }
+}
