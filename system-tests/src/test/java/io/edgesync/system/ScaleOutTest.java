@@ -89,7 +89,11 @@ class ScaleOutTest {
 
     // WHEN, with batches flowing to both instances and the devices still publishing, one broker and one
     // ingest instance are SIGKILLed
-    int before = KafkaVerifier.await(kafka.bootstrap(), "edge.events", ScaleOutTest::ours, 1_000,
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (load.stream().mapToLong(RetryingDevices::acked).sum() < total / 4 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    int before = KafkaVerifier.await(kafka.bootstrap(), "edge.events", ScaleOutTest::ours, 200,
         Duration.ofMinutes(3), false).size();
     kafka.broker(1).kill();
     clouds.get(0).kill();

@@ -29,6 +29,8 @@ import java.util.TreeMap;
  * @param queueCapacity         batches waiting for the Kafka writer before 503
  * @param gapWaitMs             how long a batch above watermark + 1 waits for its predecessor
  * @param maxParkedBatches      batches waiting for a predecessor, over all nodes, before 409
+ * @param admissionMaxInFlight  the most batches in flight a node is told it may have (admission hint)
+ * @param admissionEventsPerSec events/s this instance shares among its active nodes (hint); 0 = none
  * @param httpHost              bind address of the plain HTTP dashboard / health / metrics
  * @param httpPort              port of the dashboard (0 = pick a free one)
  * @param dataDir               data folder (the embedded broker keeps its logs in {@code kafka/})
@@ -62,6 +64,8 @@ public record CloudConfig(
     int queueCapacity,
     long gapWaitMs,
     int maxParkedBatches,
+    int admissionMaxInFlight,
+    long admissionEventsPerSec,
     String httpHost,
     int httpPort,
     Path dataDir,
@@ -98,6 +102,8 @@ public record CloudConfig(
       new Key("ingest.queueCapacity", "256", "batches waiting for the Kafka writer; when full: 503 'ingest queue full'"),
       new Key("ingest.gapWaitMs", "2000", "how long a batch starting above watermark+1 waits for its predecessor before 409"),
       new Key("ingest.maxParkedBatches", "64", "batches waiting for a predecessor, over all nodes; beyond: immediate 409"),
+      new Key("ingest.admissionMaxInFlight", "8", "admission hint: most batches in flight per node, lowered as the shard's queue fills"),
+      new Key("ingest.admissionEventsPerSec", "0", "admission hint: events/s this instance shares among nodes active in the last 30 s; 0 = no limit"),
       new Key("http.host", "0.0.0.0", "bind address of the plain HTTP dashboard, /health, /metrics, /api"),
       new Key("http.port", "8080", "dashboard port (0 = any free port)"),
       new Key("data.dir", "data", "data folder, relative to the config file; the embedded broker uses {data.dir}/kafka"),
@@ -148,6 +154,8 @@ public record CloudConfig(
         s.integer("ingest.queueCapacity", 256, 1, 1 << 20),
         s.longValue("ingest.gapWaitMs", 2000, 0, 60_000),
         s.integer("ingest.maxParkedBatches", 64, 0, 1 << 16),
+        s.integer("ingest.admissionMaxInFlight", 8, 1, 1024),
+        s.longValue("ingest.admissionEventsPerSec", 0, 0, 1_000_000_000),
         s.string("http.host", "0.0.0.0"),
         s.port("http.port", 8080),
         s.path("data.dir", "data"),

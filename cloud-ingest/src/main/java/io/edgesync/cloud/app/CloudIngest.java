@@ -2,6 +2,7 @@ package io.edgesync.cloud.app;
 
 import io.edgesync.cloud.dashboard.DashboardServer;
 import io.edgesync.cloud.dashboard.FleetRegistry;
+import io.edgesync.cloud.ingest.Admission;
 import io.edgesync.cloud.ingest.IngestOptions;
 import io.edgesync.cloud.ingest.IngestServer;
 import io.edgesync.cloud.ingest.NodeActivity;
@@ -100,7 +101,9 @@ public final class CloudIngest {
         .compose(v -> {
           ingest = new IngestServer(vertx, new IngestOptions(config.ingestHost(), config.ingestPort(),
               config.maxBatchBytes(), config.maxInflightBytes(), config.tlsCert(), config.tlsKey(), config.tlsCa(),
-              config.tlsCrl(), config.crlPollMs()), writer, activity, registry).fleetHooks(fleet);
+              config.tlsCrl(), config.crlPollMs()), writer, activity, registry).fleetHooks(fleet)
+              .admission(new Admission(config.admissionMaxInFlight(), config.admissionEventsPerSec(), writer::queueFill,
+                  activity));
           return ingest.start().recover(e -> Future.failedFuture(new IllegalStateException(
               "ingest endpoint " + config.ingestHost() + ":" + config.ingestPort() + ": " + e.getMessage(), e)));
         })

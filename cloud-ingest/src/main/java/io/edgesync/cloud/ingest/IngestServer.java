@@ -76,6 +76,8 @@ public final class IngestServer {
   private String crlStamp;
   /** The fleet view (dashboard): heartbeats and committed batches; null = none. */
   private volatile io.edgesync.cloud.dashboard.FleetHooks fleet;
+  /** The admission hint of batch replies; null = none. */
+  private volatile Admission admission;
 
   public IngestServer(Vertx vertx, IngestOptions options, ShardedWriter writer, NodeActivity activity,
       MeterRegistry registry) {
@@ -89,6 +91,12 @@ public final class IngestServer {
   /** Serves {@code POST /v1/heartbeat} with, and reports committed batches to, {@code hooks}. */
   public IngestServer fleetHooks(io.edgesync.cloud.dashboard.FleetHooks hooks) {
     this.fleet = hooks;
+    return this;
+  }
+
+  /** Adds {@code admission}'s hint to every 200 and 503 batch reply (docs/PROTOCOL.md). */
+  public IngestServer admission(Admission admission) {
+    this.admission = admission;
     return this;
   }
 
@@ -278,12 +286,12 @@ public final class IngestServer {
         if (fleet != null && o.written() > 0) {
           fleet.batchCommitted(node, batch, o);
         }
-        reply(req, 200, new JsonObject()
+        reply(req, 200, withAdmission(node, new JsonObject()
             .put("nodeId", node)
             .put("priority", batch.priority().label())
             .put("committedClassSeq", o.committedClassSeq())
             .put("written", o.written())
-            .put("duplicates", o.duplicates()));
+            .put("duplicates", o.duplicates())));
       }
       case GAP -> {
         metrics.batch(Result.GAP);
@@ -302,7 +310,7 @@ public final class IngestServer {
       case UNAVAILABLE -> {
         metrics.batch(Result.ERROR);
         activity.refused(node);
-        error(req, 503, "KAFKA_UNAVAILABLE", o.message());
+        reply(req, 503, withAdmission(node, new JsonObject().put("error", "KAFKA_UNAVAILABLE").put("message", o.message())));
       }
       default -> throw new IllegalStateException(o.kind().name());
     }
@@ -439,6 +447,11 @@ public final class IngestServer {
     } catch (NumberFormatException e) {
       return -1;
     }
+  }
+
+  private JsonObject withAdmission(String node, JsonObject body) {
+    Admission a = admission;
+    return a == null ? body : body.put("admission", a.hint(node));
   }
 
   private static void error(HttpServerRequest req, int status, String code, String message) {

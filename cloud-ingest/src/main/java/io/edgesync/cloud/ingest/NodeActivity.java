@@ -60,6 +60,17 @@ public final class NodeActivity {
     stats(nodeId).refused.increment();
   }
 
+  /** How many nodes sent a request at or after {@code sinceMs} (epoch ms). */
+  public int activeSince(long sinceMs) {
+    int n = 0;
+    for (Stats s : nodes.values()) {
+      if (s.lastSeenMs >= sinceMs) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** The nodes seen since start, sorted by id. */
   public Map<String, Stats> snapshot() {
     return new TreeMap<>(nodes);

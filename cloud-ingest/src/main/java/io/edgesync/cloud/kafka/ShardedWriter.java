@@ -170,6 +170,13 @@ public final class ShardedWriter {
     return KafkaEventWriter.State.READY;
   }
 
+  /** 0..1: how full the queue of the writer of {@code nodeId}'s shard is (0 when not owned). */
+  public double queueFill(String nodeId) {
+    int shards = shardCount;
+    KafkaEventWriter w = shards == 0 ? null : writers.get(ShardMap.shardOf(nodeId, shards));
+    return w == null ? 0 : (double) w.queueDepth() / base.queueCapacity();
+  }
+
   /** Batches queued over all owned shards. */
   public int queueDepth() {
     return writers.values().stream().mapToInt(KafkaEventWriter::queueDepth).sum();

@@ -101,7 +101,9 @@ class BatchIngestTest {
 
   private static JsonObject ok(String node, long committed, int written, int duplicates) {
     return new JsonObject().put("nodeId", node).put("priority", "normal").put("committedClassSeq", committed)
-        .put("written", written).put("duplicates", duplicates);
+        .put("written", written).put("duplicates", duplicates)
+        // the default admission hint of a quiet instance: 8 batches in flight, no rate limit
+        .put("admission", new JsonObject().put("maxInFlight", 8).put("maxEventsPerSec", 0));
   }
 
   private static long classSeq(ConsumerRecord<?, ?> r) {

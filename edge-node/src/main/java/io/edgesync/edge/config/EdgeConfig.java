@@ -158,6 +158,7 @@ public record EdgeConfig(
     int maxBatchBytes = s.integer(FORWARD_MAX_BATCH_BYTES, DEFAULT_FORWARD_MAX_BATCH_BYTES, 1, 256 * 1024 * 1024);
     long lingerMs = s.longValue(FORWARD_LINGER_MS, DEFAULT_FORWARD_LINGER_MS, 0, 60_000);
     int maxInFlight = s.integer(FORWARD_MAX_IN_FLIGHT, DEFAULT_FORWARD_MAX_IN_FLIGHT, 1, 1024);
+    long maxEventsPerSec = s.longValue(FORWARD_MAX_EVENTS_PER_SEC, 0, 0, 100_000_000);
     String compressionLabel = s.string(FORWARD_COMPRESSION, DEFAULT_FORWARD_COMPRESSION);
     Compression compression;
     try {
@@ -194,7 +195,7 @@ public record EdgeConfig(
     ForwarderConfig forwarder = endpoints.isEmpty() ? null : new ForwarderConfig(
         nodeId, endpoints, tlsCert, tlsKey, tlsCa, maxBatchEvents, maxBatchBytes, Duration.ofMillis(lingerMs),
         maxInFlight, compression, Duration.ofMillis(retryInitialMs), Duration.ofMillis(retryMaxMs),
-        Duration.ofMillis(timeoutMs));
+        Duration.ofMillis(timeoutMs), maxEventsPerSec);
     IngestSettings mqtt = new IngestSettings(mqttHost, mqttPort, tlsPort, maxPayload, eventLoops, dedupClients,
         tlsPort > 0 ? tlsCert : null, tlsPort > 0 ? tlsKey : null, critical, bulk, mqttAuth);
     return new EdgeConfig(nodeId, group, dataDir, mqtt, httpHost, httpPort, endpoints, tlsCert, tlsKey, tlsCa,

@@ -54,6 +54,7 @@ public final class EdgeKeys {
   public static final String FORWARD_MAX_BATCH_BYTES = "forward.maxBatchBytes";
   public static final String FORWARD_LINGER_MS = "forward.lingerMs";
   public static final String FORWARD_MAX_IN_FLIGHT = "forward.maxInFlight";
+  public static final String FORWARD_MAX_EVENTS_PER_SEC = "forward.maxEventsPerSec";
   public static final String FORWARD_COMPRESSION = "forward.compression";
   public static final String FORWARD_RETRY_INITIAL_MS = "forward.retryInitialMs";
   public static final String FORWARD_RETRY_MAX_MS = "forward.retryMaxMs";
@@ -159,6 +160,8 @@ public final class EdgeKeys {
       new Key(FORWARD_MAX_BATCH_BYTES, String.valueOf(DEFAULT_FORWARD_MAX_BATCH_BYTES), "about this many envelope bytes per batch"),
       new Key(FORWARD_LINGER_MS, String.valueOf(DEFAULT_FORWARD_LINGER_MS), "wait this long for a batch to fill"),
       new Key(FORWARD_MAX_IN_FLIGHT, String.valueOf(DEFAULT_FORWARD_MAX_IN_FLIGHT), "batches sent and not yet answered"),
+      new Key(FORWARD_MAX_EVENTS_PER_SEC, "0", "catch-up rate cap for normal and bulk events (events/s, 0 = none); "
+          + "critical is never capped; the cloud's admission hint may lower it"),
       new Key(FORWARD_COMPRESSION, DEFAULT_FORWARD_COMPRESSION, "batch body compression: none | zstd"),
       new Key(FORWARD_RETRY_INITIAL_MS, String.valueOf(DEFAULT_FORWARD_RETRY_INITIAL_MS), "first retry backoff (doubles, full jitter)"),
       new Key(FORWARD_RETRY_MAX_MS, String.valueOf(DEFAULT_FORWARD_RETRY_MAX_MS), "ceiling of the retry backoff"),

@@ -109,6 +109,13 @@ public final class BatchForwarder {
   private int consecutiveFailures;
   /** 421 NOT_OWNER answers in a row: the endpoints tried since the last success (or the last full round). */
   private int notOwnerInARow;
+  /** The cloud's admission hint (docs/PROTOCOL.md): batches in flight; never above config.maxInFlight(). */
+  private volatile int admittedInFlight;
+  /** The cloud's admission hint: events/s for normal and bulk; 0 = no limit from the cloud. */
+  private volatile long cloudMaxEventsPerSec;
+  /** Rate cap: the earliest time the next normal or bulk batch may be cut (System.nanoTime). */
+  private long nextPacedNanos;
+  private long paceTimer = -1;
   /** Batches whose log read / encoding is running on the worker. */
   private int building;
   /** Requests sent and not answered yet. */
@@ -142,10 +149,11 @@ public final class BatchForwarder {
     this.vertx = vertx;
     this.config = config;
     this.log = log;
-    this.metrics = new ForwarderMetrics(registry);
+    this.metrics = new ForwarderMetrics(registry, config.maxInFlight(), config.maxEventsPerSec());
     this.backoff = new Backoff(config.retryInitial(), config.retryMax(), new SplittableRandom());
     this.node = config.nodeId();
     this.endpoint = config.endpoints().get(0);
+    this.admittedInFlight = config.maxInFlight();
     this.batchEventsLimit = config.maxBatchEvents();
     this.batchBytesLimit = config.maxBatchBytes();
     for (Priority p : Priority.values()) {
@@ -229,6 +237,7 @@ public final class BatchForwarder {
         .put("link", l.label())
         .put("endpoint", endpoint.toString())
         .put("inFlight", metrics.inFlight.get())
+        .put("admission", new JsonObject().put("maxInFlight", admittedInFlight).put("maxEventsPerSec", maxEventsPerSec()))
         .put("classes", perClass)
         .put("batches", new JsonObject().put("ok", batchesOk.get()).put("failed", batchesFailed.get()))
         .put("lastError", lastError)
@@ -282,6 +291,7 @@ public final class BatchForwarder {
   private Future<Void> shutdown() {
     cancelTimer(safetyTimer);
     cancelTimer(backoffTimer);
+    cancelTimer(paceTimer);
     classes.values().forEach(s -> {
       cancelTimer(s.lingerTimer);
       cancelTimer(s.holdTimer);
@@ -333,12 +343,68 @@ public final class BatchForwarder {
       return;
     }
     long now = System.nanoTime();
-    while (building + outstanding < config.maxInFlight()) {
+    while (building + outstanding < admittedInFlight) {
       ClassState next = pick(now);
       if (next == null) {
         return;
       }
+      if (next.priority != Priority.CRITICAL && paced(now)) {
+        return;
+      }
       build(next);
+    }
+  }
+
+  /** The rate cap in force for normal and bulk: the lower of ours and the cloud's; 0 = none. */
+  private long maxEventsPerSec() {
+    long ours = config.maxEventsPerSec();
+    long cloud = cloudMaxEventsPerSec;
+    return ours == 0 ? cloud : cloud == 0 ? ours : Math.min(ours, cloud);
+  }
+
+  /** True (and a wake-up timer set) when the rate cap says the next normal or bulk batch must wait. */
+  private boolean paced(long nowNanos) {
+    long wait = nextPacedNanos - nowNanos;
+    if (maxEventsPerSec() == 0 || wait <= 0) {
+      return false;
+    }
+    if (paceTimer == -1) {
+      metrics.throttled();
+      paceTimer = vertx.setTimer(Math.max(1, wait / 1_000_000), id -> {
+        paceTimer = -1;
+        pump();
+      });
+    }
+    return true;
+  }
+
+  /** Books {@code events} against the rate cap (normal and bulk batches only). */
+  private void pace(Priority p, int events) {
+    long rate = maxEventsPerSec();
+    if (rate == 0 || p == Priority.CRITICAL) {
+      return;
+    }
+    long now = System.nanoTime();
+    nextPacedNanos = Math.max(now, nextPacedNanos) + events * 1_000_000_000L / rate;
+  }
+
+  /**
+   * Takes the admission hint of a reply: {@code {"admission":{"maxInFlight":N,"maxEventsPerSec":R}}}.
+   * In flight is clamped to 1..forward.maxInFlight; a reply without a hint changes nothing.
+   */
+  private void admit(JsonObject body) {
+    if (!(body.getValue("admission") instanceof JsonObject a)) {
+      return;
+    }
+    int inFlight = (int) Math.max(1, Math.min(config.maxInFlight(), longField(a, "maxInFlight", config.maxInFlight())));
+    long rate = Math.max(0, longField(a, "maxEventsPerSec", 0));
+    if (inFlight != admittedInFlight || rate != cloudMaxEventsPerSec) {
+      LOG.info("[node-id: {}] cloud admission: {} batches in flight (ours {}), {} events/s for normal and bulk{}", node,
+          inFlight, config.maxInFlight(), rate == 0 ? "no limit on" : rate,
+          config.maxEventsPerSec() > 0 ? " (ours " + config.maxEventsPerSec() + ")" : "");
+      admittedInFlight = inFlight;
+      cloudMaxEventsPerSec = rate;
+      metrics.admission(inFlight, maxEventsPerSec());
     }
   }
 
@@ -477,6 +543,7 @@ public final class BatchForwarder {
     }
     s.buildFailures = 0;
     s.sent = Math.max(s.sent, b.last());
+    pace(s.priority, b.count());
     send(s, b, generation);
   }
 
@@ -567,6 +634,7 @@ public final class BatchForwarder {
 
   private void onReply(ClassState s, OutgoingBatch b, long generation, long epoch, HostPort target, long sentAt, Reply r) {
     int status = r.status();
+    admit(r.body());
     if (status == 200) {
       onCommitted(s, b, generation, epoch, target, sentAt, r.body());
     } else if (status == 409) {

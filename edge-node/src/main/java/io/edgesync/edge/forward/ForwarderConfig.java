@@ -24,6 +24,8 @@ import java.util.Objects;
  * @param retryInitial    first backoff after a failure; doubles up to {@code retryMax}, full jitter
  * @param retryMax        ceiling of the backoff
  * @param requestTimeout  a batch not answered in this time counts as failed
+ * @param maxEventsPerSec catch-up rate cap for the normal and bulk classes (events/s); 0 = none.
+ *                        The cloud's admission hint can lower it, never raise it
  */
 public record ForwarderConfig(
     String nodeId,
@@ -38,7 +40,8 @@ public record ForwarderConfig(
     Compression compression,
     Duration retryInitial,
     Duration retryMax,
-    Duration requestTimeout) {
+    Duration requestTimeout,
+    long maxEventsPerSec) {
 
   public ForwarderConfig {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -46,7 +49,7 @@ public record ForwarderConfig(
     if (endpoints.isEmpty()) {
       throw new IllegalArgumentException("at least one cloud endpoint");
     }
-    if (maxBatchEvents < 1 || maxBatchBytes < 1 || maxInFlight < 1) {
+    if (maxBatchEvents < 1 || maxBatchBytes < 1 || maxInFlight < 1 || maxEventsPerSec < 0) {
       throw new IllegalArgumentException("batch bounds and maxInFlight must be >= 1");
     }
     Objects.requireNonNull(compression, "compression");

@@ -38,9 +38,23 @@ final class ForwarderMetrics {
   private final Timer endToEnd;
   final AtomicInteger inFlight = new AtomicInteger();
   final AtomicInteger linkUp = new AtomicInteger();
+  private final AtomicInteger admittedInFlight = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong rateLimit = new java.util.concurrent.atomic.AtomicLong();
+  private final Counter throttled;
 
-  ForwarderMetrics(MeterRegistry registry) {
+  ForwarderMetrics(MeterRegistry registry, int maxInFlight, long maxEventsPerSec) {
     this.registry = registry;
+    admittedInFlight.set(maxInFlight);
+    rateLimit.set(maxEventsPerSec);
+    Gauge.builder("edge.forward.admission.inflight", admittedInFlight, AtomicInteger::get)
+        .description("Batches the node may have in flight now: forward.maxInFlight, lowered by the cloud's admission hint")
+        .register(registry);
+    Gauge.builder("edge.forward.rate.limit", rateLimit, java.util.concurrent.atomic.AtomicLong::get)
+        .description("Events/s cap for normal and bulk batches now (forward.maxEventsPerSec or the cloud's hint); 0 = none")
+        .register(registry);
+    throttled = Counter.builder("edge.forward.throttled")
+        .description("Times a normal or bulk batch waited for the rate cap")
+        .register(registry);
     for (Result r : Result.values()) {
       batches.put(r, Counter.builder("edge.forward.batches")
           .description("Batch answers by result: ok (200), gap (409), not_owner (421), retryable (503, network, timeout), rejected (400/403/413)")
@@ -88,6 +102,16 @@ final class ForwarderMetrics {
     Gauge.builder("edge.forward.link.up", linkUp, AtomicInteger::get)
         .description("1 while the last batch to the current endpoint succeeded, else 0")
         .register(registry);
+  }
+
+  /** The admission now in force (after a hint from the cloud). */
+  void admission(int inFlight, long maxEventsPerSec) {
+    admittedInFlight.set(inFlight);
+    rateLimit.set(maxEventsPerSec);
+  }
+
+  void throttled() {
+    throttled.increment();
   }
 
   /** The p50/p95/p99 of the recent window of {@code edge.e2e}, in seconds; 0 when nothing was recorded. */

@@ -277,6 +277,63 @@ class BatchForwarderTest {
 
   @Test
   @Timeout(30)
+  void obeysTheAdmissionHintOfTheCloud() throws Exception {
+    // GIVEN a cloud that admits one batch in flight at 4,000 events/s, and a slow answer (50 ms)
+    log.append(Priority.NORMAL, 4_000, 80);
+    CloudStub cloud = stub(serverCert);
+    cloud.replyDelayMs = 50;
+    cloud.admission = new JsonObject().put("maxInFlight", 1).put("maxEventsPerSec", 4_000);
+    int port = cloud.listen(0).await(5, TimeUnit.SECONDS);
+    log.releaseGuard = (c, seq) -> cloud.watermark(c) >= seq;
+    forwarder = forwarder(config(List.of(local(port)), 200, 4, Compression.ZSTD, 20, 200, 5_000));
+
+    // WHEN the forwarder drains 20 batches of 200
+    forwarder.start().await(5, TimeUnit.SECONDS);
+    awaitAllReleased();
+
+    // THEN once the first answer brought the hint, never more than one batch was in flight, the node
+    // reports the admission in force, and everything arrived once
+    List<Integer> outstanding = List.copyOf(cloud.outstandingAtArrival);
+    assertEquals(20, outstanding.size());
+    assertEquals(List.of(), outstanding.subList(4, outstanding.size()).stream().filter(n -> n > 1).toList(),
+        "outstanding at each arrival after the first answers: " + outstanding);
+    JsonObject admission = forwarder.status().getJsonObject("admission");
+    assertEquals(1, admission.getInteger("maxInFlight"));
+    assertEquals(4_000L, admission.getLong("maxEventsPerSec"));
+    assertEquals(1.0, registry.get("edge.forward.admission.inflight").gauge().value());
+    assertDeliveredOnce(cloud, 0, 4_000, 0);
+    assertNoViolations(cloud);
+  }
+
+  @Test
+  @Timeout(30)
+  void capsTheCatchUpRateOfNormalAndBulkButNeverOfCritical() throws Exception {
+    // GIVEN a backlog of 3,000 normal and 600 critical events, and a cap of 2,000 events/s
+    log.append(Priority.NORMAL, 3_000, 80);
+    log.append(Priority.CRITICAL, 600, 80);
+    CloudStub cloud = stub(serverCert);
+    int port = cloud.listen(0).await(5, TimeUnit.SECONDS);
+    log.releaseGuard = (c, seq) -> cloud.watermark(c) >= seq;
+    forwarder = forwarder(config(List.of(local(port)), 200, 4, Compression.ZSTD, 20, 200, 5_000, 2_000));
+
+    // WHEN it drains
+    long t0 = System.nanoTime();
+    forwarder.start().await(5, TimeUnit.SECONDS);
+    awaitAllReleased();
+    double seconds = (System.nanoTime() - t0) / 1e9;
+
+    // THEN the normal backlog took at least (3,000 - 200) / 2,000 s (the first batch goes at once), the
+    // critical events were not held back (they go first), and everything arrived once
+    assertTrue(seconds >= 1.3, "3,000 normal events at <= 2,000/s drained in " + seconds + " s");
+    assertTrue(registry.get("edge.forward.throttled").counter().count() >= 1);
+    List<CloudStub.Arrival> arrivals = List.copyOf(cloud.processed);
+    assertEquals(Priority.CRITICAL, arrivals.get(0).priority(), "critical first: " + arrivals.subList(0, 4));
+    assertDeliveredOnce(cloud, 600, 3_000, 0);
+    assertNoViolations(cloud);
+  }
+
+  @Test
+  @Timeout(30)
   void neverSendsToAServerWhoseCertificateComesFromAnotherCa() throws Exception {
     // GIVEN a server presenting a certificate from a CA the node does not trust
     TestPki.Ca rogue = TestPki.ca(dir, "rogue");
@@ -499,9 +556,14 @@ class BatchForwarderTest {
 
   private ForwarderConfig config(List<HostPort> endpoints, int maxBatchEvents, int maxInFlight, Compression compression,
       long retryInitialMs, long retryMaxMs, long requestTimeoutMs) {
+    return config(endpoints, maxBatchEvents, maxInFlight, compression, retryInitialMs, retryMaxMs, requestTimeoutMs, 0);
+  }
+
+  private ForwarderConfig config(List<HostPort> endpoints, int maxBatchEvents, int maxInFlight, Compression compression,
+      long retryInitialMs, long retryMaxMs, long requestTimeoutMs, long maxEventsPerSec) {
     return new ForwarderConfig(NODE, endpoints, nodeCert.cert(), nodeCert.key(), ca.certPath(), maxBatchEvents,
         1 << 20, Duration.ofMillis(20), maxInFlight, compression, Duration.ofMillis(retryInitialMs),
-        Duration.ofMillis(retryMaxMs), Duration.ofMillis(requestTimeoutMs));
+        Duration.ofMillis(retryMaxMs), Duration.ofMillis(requestTimeoutMs), maxEventsPerSec);
   }
 
   private void awaitAllReleased() throws InterruptedException {

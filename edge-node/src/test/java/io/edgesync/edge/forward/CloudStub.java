@@ -61,6 +61,8 @@ final class CloudStub {
   volatile int fail503First;
   /** Answer every request 421 NOT_OWNER (another instance owns the node's shard). */
   volatile boolean notOwner;
+  /** When set, every reply carries it as {@code "admission"} (the cloud's admission hint). */
+  volatile JsonObject admission;
   /** Answer 400 CRC_MISMATCH to the request with this arrival index. */
   volatile int reject400At = -1;
   /** Answer 413 TOO_LARGE to frames above this size. */
@@ -86,6 +88,10 @@ final class CloudStub {
   final AtomicInteger requests = new AtomicInteger();
   final AtomicInteger outstanding = new AtomicInteger();
   final AtomicInteger maxOutstanding = new AtomicInteger();
+  /** Requests outstanding at each arrival (this one included), in arrival order. */
+  final List<Integer> outstandingAtArrival = java.util.Collections.synchronizedList(new ArrayList<>());
+  /** Arrival times (System.nanoTime) of the requests. */
+  final List<Long> arrivalNanos = java.util.Collections.synchronizedList(new ArrayList<>());
   final AtomicInteger connections = new AtomicInteger();
   final AtomicLong duplicates = new AtomicLong();
   final Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
@@ -141,7 +147,10 @@ final class CloudStub {
   private void onRequest(HttpServerRequest req) {
     int index = arrivals++;
     requests.incrementAndGet();
-    maxOutstanding.accumulateAndGet(outstanding.incrementAndGet(), Math::max);
+    int now = outstanding.incrementAndGet();
+    maxOutstanding.accumulateAndGet(now, Math::max);
+    outstandingAtArrival.add(now);
+    arrivalNanos.add(System.nanoTime());
     boolean[] finished = {false};
     req.response().closeHandler(v -> finish(finished));
     if (req.version() != HttpVersion.HTTP_2) {
@@ -234,6 +243,10 @@ final class CloudStub {
   }
 
   private void reply(HttpServerRequest req, int status, JsonObject body, boolean[] finished) {
+    JsonObject hint = admission;
+    if (hint != null) {
+      body.put("admission", hint.copy());
+    }
     statuses.computeIfAbsent(status, k -> new AtomicInteger()).incrementAndGet();
     Runnable send = () -> req.response().setStatusCode(status)
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
