@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,11 @@ import org.slf4j.LoggerFactory;
  * seen, a reconnect overlap) and is dropped; the log's dedup index (explicit id) is the
  * second line of defence.
  *
+ * <p>Restart: the highest seq whose tick is durably in the log is saved (RocksDB {@code state},
+ * key {@code feed/<name>/seq}) every {@value #SAVE_SEQ_MS} ms and at stop; the next start
+ * resumes after it, so the ticks the feed sent while the edge was down open a gap and are asked
+ * for again (those stored after the last save are duplicates the dedup index drops).
+ *
  * <p>Bounds: a line above {@code maxLineBytes} is counted and skipped (up to its newline);
  * the socket is paused above {@value #PAUSE_AT} log queue pressure (writer queue or disk
  * quota) and resumed at {@value #RESUME_AT}; reconnects use capped exponential backoff
@@ -51,6 +57,7 @@ public final class FeedSource extends VerticleBase {
   static final double PAUSE_AT = 0.75;
   static final double RESUME_AT = 0.25;
   private static final long PAUSED_CHECK_MS = 100;
+  static final long SAVE_SEQ_MS = 1_000;
   private static final Logger LOG = LoggerFactory.getLogger(FeedSource.class);
 
   private final FeedSettings settings;
@@ -68,6 +75,10 @@ public final class FeedSource extends VerticleBase {
   private long gapTimer = -1;
   private long reconnectTimer = -1;
   private long pausedTimer = -1;
+  private long saveTimer = -1;
+  /** Highest seq whose append completed (event loop); saved to the state store. */
+  private volatile long durableSeq;
+  private long savedSeq;
   private final ReconnectBackoff backoff;
   private boolean everConnected;
   private Buffer partial = Buffer.buffer();
@@ -137,10 +148,36 @@ public final class FeedSource extends VerticleBase {
         context.runOnContext(v -> resumeIfLow());
       }
     });
-    connect();
-    LOG.info("[feed: {}] connecting to {} (topic {}, class {})", settings.name(), settings.endpoint(),
-        settings.topic(), settings.priority().label());
-    return Future.succeededFuture();
+    return vertx.executeBlocking(() -> log.store("state").get(seqKey())).map(saved -> {
+      if (saved != null) {
+        long seq = Long.parseLong(new String(saved, StandardCharsets.US_ASCII));
+        durableSeq = savedSeq = lastSeq = seq;
+        expected = Math.max(expected, seq + 1);
+        LOG.info("[feed: {}] resuming after seq {} (saved at the last run)", settings.name(), seq);
+      }
+      saveTimer = vertx.setPeriodic(SAVE_SEQ_MS, id -> saveSeq());
+      connect();
+      LOG.info("[feed: {}] connecting to {} (topic {}, class {})", settings.name(), settings.endpoint(),
+          settings.topic(), settings.priority().label());
+      return null;
+    });
+  }
+
+  private byte[] seqKey() {
+    return ("feed/" + settings.name() + "/seq").getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Saves the durable seq when it moved (worker). */
+  private Future<Void> saveSeq() {
+    long seq = durableSeq;
+    if (seq <= savedSeq) {
+      return Future.succeededFuture();
+    }
+    savedSeq = seq;
+    return vertx.executeBlocking(() -> {
+      log.store("state").put(seqKey(), Long.toString(seq).getBytes(StandardCharsets.US_ASCII));
+      return (Void) null;
+    }, false).onFailure(e -> LOG.warn("[feed: {}] saving seq {} failed: {}", settings.name(), seq, e.toString()));
   }
 
   @Override
@@ -149,11 +186,12 @@ public final class FeedSource extends VerticleBase {
     cancel(gapTimer);
     cancel(reconnectTimer);
     cancel(pausedTimer);
+    cancel(saveTimer);
     connected = false;
     NetSocket s = socket;
     socket = null;
     Future<Void> closed = s == null ? Future.succeededFuture() : s.close();
-    return closed.transform(ar -> client.close());
+    return closed.transform(ar -> client.close()).transform(ar -> saveSeq().recover(e -> Future.succeededFuture()));
   }
 
   public String name() {
@@ -168,6 +206,7 @@ public final class FeedSource extends VerticleBase {
         .put("connected", connected)
         .put("paused", paused)
         .put("lastSeq", lastSeq)
+        .put("durableSeq", durableSeq)
         .put("messages", (long) messages.count())
         .put("gaps", (long) gaps.count())
         .put("gapMessages", (long) gapMessages.count())
@@ -448,7 +487,14 @@ public final class FeedSource extends VerticleBase {
     }
     Future<AppendResult> appended = outcome.afterAppend().apply(
         log.append(outcome.envelope(), outcome.dedup() ? DedupKey.explicitId(source, id) : null));
-    appended.onFailure(cause -> appendFailed(t.seq(), cause));
+    long seq = t.seq();
+    appended.onComplete(ar -> {
+      if (ar.failed()) {
+        appendFailed(seq, ar.cause());
+      } else if (seq > durableSeq) {
+        durableSeq = seq;
+      }
+    });
     applyBackpressure();
   }
 
