@@ -24,6 +24,7 @@ public final class EdgeKeys {
   public static final String MQTT_AUTH = "mqtt.auth";
   public static final String MQTT_USERS_FILE = "mqtt.usersFile";
   public static final String MQTT_CLIENT_CA = "mqtt.clientCa";
+  public static final String MQTT_USERS_RELOAD_MS = "mqtt.usersReloadMs";
   public static final String HTTP_HOST = "http.host";
   public static final String HTTP_PORT = "http.port";
   public static final String CLOUD_ENDPOINTS = "cloud.endpoints";
@@ -118,6 +119,8 @@ public final class EdgeKeys {
       new Key(MQTT_USERS_FILE, "", "MQTT users and topic ACLs (YAML, PBKDF2 hashes, `provisioning mqtt-user`); "
           + "relative to the config file's folder; required unless mqtt.auth=none"),
       new Key(MQTT_CLIENT_CA, "tls.ca", "CA (PEM) client certificates must chain to, with mqtt.auth=certificate"),
+      new Key(MQTT_USERS_RELOAD_MS, "2000", "how often mqtt.usersFile is checked for changes (mtime, size); a valid new file "
+          + "applies to new connections, an invalid one is refused and the old users stay; 0 = never"),
       new Key(HTTP_HOST, DEFAULT_HTTP_HOST, "address the status HTTP server binds"),
       new Key(HTTP_PORT, String.valueOf(DEFAULT_HTTP_PORT), "status HTTP port: /health, /metrics, /status (0 = pick a free port)"),
       new Key(CLOUD_ENDPOINTS, "", "cloud ingest endpoints, host:port list, tried in order; empty = no forwarding"),

@@ -16,15 +16,26 @@ import java.util.Objects;
  * @param usersFile   the users file, or null when both are off
  * @param clientCa    CA that client certificates must chain to, or null when certificate is off
  * @param users       the users file's entries
+ * @param reloadMs    how often the users file is checked for changes; 0 = never
  */
 public record MqttAuthSettings(boolean password, boolean certificate, Path usersFile, Path clientCa,
-    List<MqttUser> users) {
+    List<MqttUser> users, long reloadMs) {
+  /** The default check interval of the users file. */
+  public static final long DEFAULT_RELOAD_MS = 2000;
 
   /** No authentication: every client may publish and subscribe to anything. */
-  public static final MqttAuthSettings NONE = new MqttAuthSettings(false, false, null, null, List.of());
+  public static final MqttAuthSettings NONE = new MqttAuthSettings(false, false, null, null, List.of(), 0);
+
+  /** With the default reload interval. */
+  public MqttAuthSettings(boolean password, boolean certificate, Path usersFile, Path clientCa, List<MqttUser> users) {
+    this(password, certificate, usersFile, clientCa, users, DEFAULT_RELOAD_MS);
+  }
 
   public MqttAuthSettings {
     users = List.copyOf(users);
+    if (reloadMs < 0) {
+      throw new IllegalArgumentException("reloadMs must be >= 0");
+    }
     if ((password || certificate) && usersFile == null) {
       throw new IllegalArgumentException("authentication needs a users file");
     }
@@ -71,6 +82,7 @@ public record MqttAuthSettings(boolean password, boolean certificate, Path users
       }
     }
     Path usersFile = s.path(EdgeKeys.MQTT_USERS_FILE, "");
+    long reloadMs = s.longValue(EdgeKeys.MQTT_USERS_RELOAD_MS, DEFAULT_RELOAD_MS, 0, 3_600_000);
     Path clientCa = s.path(EdgeKeys.MQTT_CLIENT_CA, "");
     if (!password && !certificate) {
       if (usersFile != null) {
@@ -104,6 +116,6 @@ public record MqttAuthSettings(boolean password, boolean certificate, Path users
         throw s.fail(EdgeKeys.MQTT_CLIENT_CA, "is not a readable file (" + clientCa + ")");
       }
     }
-    return new MqttAuthSettings(password, certificate, usersFile, certificate ? clientCa : null, users);
+    return new MqttAuthSettings(password, certificate, usersFile, certificate ? clientCa : null, users, reloadMs);
   }
 }

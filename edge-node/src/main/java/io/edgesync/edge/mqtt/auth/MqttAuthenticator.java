@@ -7,9 +7,12 @@ import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -45,6 +48,12 @@ import org.slf4j.LoggerFactory;
  * {@code edge_mqtt_auth_failures_total{reason}} and logged at info, at most one line per 10 s
  * (client id and remote address; never a password).
  *
+ * <p>The users file is checked every {@code mqtt.usersReloadMs} (modification time and size, on a
+ * worker). A valid new file replaces the users at once for new connections (and empties the
+ * verification cache); connections already open keep the ACL they were accepted with. An invalid
+ * file is refused with one line naming the problem, counted ({@code
+ * edge_mqtt_auth_reloads_total{result="failed"}}), and the previous users stay.
+ *
  * <p>Thread-safe; {@link #authenticate} is called on the connection's event loop.
  */
 public final class MqttAuthenticator {
@@ -76,8 +85,13 @@ public final class MqttAuthenticator {
   private final Vertx vertx;
   private final MqttAuthSettings settings;
   private final MeterRegistry registry;
-  private final Map<String, MqttUser> passwordUsers = new HashMap<>();
-  private final Map<String, MqttUser> certificateUsers = new HashMap<>();
+  /** The users in force: replaced as a whole by a reload. */
+  private volatile Users users;
+  private long reloadTimer = -1;
+  /** Modification time and size of the users file last loaded (or last refused); worker only. */
+  private String stamp;
+  private final Counter reloadsOk;
+  private final Counter reloadsFailed;
   private final PasswordHash dummy;
   private final WorkerExecutor verifier;
   private final AtomicInteger pending = new AtomicInteger();
@@ -98,14 +112,11 @@ public final class MqttAuthenticator {
     this.registry = registry;
     SecureRandom random = new SecureRandom();
     random.nextBytes(cacheKey);
+    this.users = Users.of(settings.users());
     int iterations = 310_000;
     for (MqttUser u : settings.users()) {
       if (u.hash() != null) {
-        passwordUsers.put(u.username(), u);
         iterations = u.hash().iterations();
-      }
-      if (u.certificate()) {
-        certificateUsers.put(u.username(), u);
       }
     }
     byte[] salt = new byte[16];
@@ -125,6 +136,69 @@ public final class MqttAuthenticator {
     }
     aclCounter("publish");
     aclCounter("subscribe");
+    reloadsOk = Counter.builder("edge.mqtt.auth.reloads").tag("result", "ok")
+        .description("users file reloads").register(registry);
+    reloadsFailed = Counter.builder("edge.mqtt.auth.reloads").tag("result", "failed")
+        .description("users file reloads").register(registry);
+    Gauge.builder("edge.mqtt.auth.users", this, a -> a.users.count())
+        .description("users in force (password and certificate identities)").register(registry);
+    if (settings.enabled() && settings.reloadMs() > 0) {
+      stamp = stamp(settings.usersFile());
+      reloadTimer = vertx.setPeriodic(settings.reloadMs(), id -> vertx.executeBlocking(() -> {
+        reloadIfChanged();
+        return (Void) null;
+      }, false));
+    }
+  }
+
+  /** The users of one file, by kind. */
+  private record Users(Map<String, MqttUser> password, Map<String, MqttUser> certificate, int count) {
+    static Users of(List<MqttUser> list) {
+      Map<String, MqttUser> pw = new HashMap<>();
+      Map<String, MqttUser> cert = new HashMap<>();
+      for (MqttUser u : list) {
+        if (u.hash() != null) {
+          pw.put(u.username(), u);
+        }
+        if (u.certificate()) {
+          cert.put(u.username(), u);
+        }
+      }
+      return new Users(Map.copyOf(pw), Map.copyOf(cert), list.size());
+    }
+  }
+
+  /** Worker: reloads the users file when its modification time or size changed. */
+  void reloadIfChanged() {
+    Path file = settings.usersFile();
+    String now = stamp(file);
+    if (now == null || now.equals(stamp)) {
+      return;
+    }
+    stamp = now;
+    List<MqttUser> loaded;
+    try {
+      loaded = UsersFile.load(file);
+    } catch (IllegalArgumentException e) {
+      reloadsFailed.increment();
+      LOG.warn("{} was changed but is invalid, the previous {} users stay: {}", file, users.count(), e.getMessage());
+      return;
+    }
+    users = Users.of(loaded);
+    synchronized (cache) {
+      cache.clear();
+    }
+    reloadsOk.increment();
+    LOG.info("{} reloaded: {} users; new connections use them", file, loaded.size());
+  }
+
+  /** "mtime/size" of {@code file}, or null when it cannot be read (then nothing changes). */
+  private static String stamp(Path file) {
+    try {
+      return Files.getLastModifiedTime(file).toMillis() + "/" + Files.size(file);
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   /** Whether clients are authenticated at all. */
@@ -146,12 +220,15 @@ public final class MqttAuthenticator {
       }
       return;
     }
-    LOG.info("MQTT authentication: {} ({} users from {}{})", settings.mode(), settings.users().size(),
+    LOG.info("MQTT authentication: {} ({} users from {}{})", settings.mode(), users.count(),
         settings.usersFile(), settings.certificate() ? ", client certificates chained to " + settings.clientCa() : "");
   }
 
-  /** Shuts the verifier pool down. */
+  /** Stops the users file checks and shuts the verifier pool down. */
   public void close() {
+    if (reloadTimer >= 0) {
+      vertx.cancelTimer(reloadTimer);
+    }
     if (verifier != null) {
       verifier.close();
     }
@@ -164,7 +241,7 @@ public final class MqttAuthenticator {
     }
     if (c.peer() != null && settings.certificate()) {
       String cn = commonName(c.peer());
-      MqttUser u = cn == null ? null : certificateUsers.get(cn);
+      MqttUser u = cn == null ? null : users.certificate().get(cn);
       if (u != null) {
         return accepted(u, "certificate");
       }
@@ -179,7 +256,7 @@ public final class MqttAuthenticator {
     if (c.username() == null) {
       return Future.succeededFuture(refuse(c, false, "not_authorized", "no user name"));
     }
-    MqttUser user = passwordUsers.get(c.username());
+    MqttUser user = users.password().get(c.username());
     String password = c.password() == null ? "" : c.password();
     String key = cacheKey(c.username(), password);
     if (user != null && cached(key)) {

@@ -79,8 +79,12 @@ class MqttAuthTest {
   }
 
   private void start(Vertx vertx, boolean password, boolean certificate) throws Exception {
+    start(vertx, password, certificate, MqttAuthSettings.DEFAULT_RELOAD_MS);
+  }
+
+  private void start(Vertx vertx, boolean password, boolean certificate, long reloadMs) throws Exception {
     MqttAuthSettings auth = new MqttAuthSettings(password, certificate, usersFile, certificate ? fleet.certPath() : null,
-        UsersFile.load(usersFile));
+        UsersFile.load(usersFile), reloadMs);
     IngestSettings s = IngestSettings.plain("127.0.0.1", 0, 262_144).withEventLoops(2)
         .withTls(freePort(), server.certPath(), server.keyPath()).withAuth(auth);
     log = EventLog.open(dir.resolve("db"), new LogSettings(65_536, 64L * 1024 * 1024, 4096), vertx, registry);
@@ -288,7 +292,47 @@ class MqttAuthTest {
     }
   }
 
+  @Test
+  void aChangedUsersFileAppliesToNewConnectionsAndAnInvalidOneKeepsThePreviousUsers(Vertx vertx) throws Exception {
+    // GIVEN password auth with sensor-1 and sensor-2, the file checked every 100 ms
+    start(vertx, true, false, 100);
+    paho("tcp://127.0.0.1:" + ingest.actualPort(), "before", "sensor-1", PASSWORD, null);
+
+    // WHEN the operator replaces the file: sensor-1 removed, sensor-9 added
+    Files.writeString(usersFile, """
+        - username: sensor-2
+          hash: %s
+          publish: [sensors/2/#]
+        - username: sensor-9
+          hash: %s
+          publish: [sensors/9/#]
+        """.formatted(PasswordHashTest.VECTOR, PasswordHashTest.VECTOR));
+    awaitReloads("ok", 1);
+
+    // THEN new connections use the new users; the connection open before keeps going
+    assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, refusedCode("removed", "sensor-1", PASSWORD));
+    paho("tcp://127.0.0.1:" + ingest.actualPort(), "added", "sensor-9", PASSWORD, null);
+    assertTrue(clients.get(0).isConnected());
+    assertEquals(2.0, registry.get("edge.mqtt.auth.users").gauge().value());
+
+    // AND an invalid file is refused and counted; the users stay as they were
+    Files.writeString(usersFile, "- username: broken\n  hash: not-a-hash\n");
+    awaitReloads("failed", 1);
+    paho("tcp://127.0.0.1:" + ingest.actualPort(), "still", "sensor-9", PASSWORD, null);
+    assertEquals(1.0, registry.get("edge.mqtt.auth.reloads").tag("result", "ok").counter().count());
+  }
+
   // ---------------------------------------------------------------- helpers
+
+  private void awaitReloads(String result, double n) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (registry.get("edge.mqtt.auth.reloads").tag("result", result).counter().count() < n) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no users file reload (" + result + ") within 15 s");
+      }
+      Thread.sleep(20);
+    }
+  }
 
   private int refusedCode(String clientId, String user, String password) throws Exception {
     MqttException e = assertThrows(MqttException.class,
