@@ -46,42 +46,9 @@ fi
 CLOUD_JAR="$ROOT/cloud-ingest/target/cloud-ingest.jar"
 LG_JAR="$ROOT/loadgen/target/loadgen.jar"
 
-PIDS=()
-stopping=0
-stop_pid() {
-  kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 1 150); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null || true
-}
-stop_all() {
-  [ "$stopping" = 1 ] && return
-  stopping=1
-  for ((i=${#PIDS[@]}-1; i>=0; i--)); do stop_pid "${PIDS[$i]}"; done
-  wait 2>/dev/null || true
-  if [ "${BENCH_KEEP:-0}" != 1 ] && [ -z "${BENCH_DIR:-}" ]; then rm -rf "$RUN"; fi
-}
-trap '' PIPE
-trap 'say interrupted; stop_all; exit 130' INT TERM
-trap 'stop_all' EXIT
-
-# start NAME READY_TEXT CMD...: background process, log under $LOGS, waits for READY_TEXT (120 s)
-start() {
-  local name="$1" ready="$2"; shift 2
-  local log="$LOGS/$name.log"
-  "$@" > "$log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  LAST_PID=$pid
-  for _ in $(seq 1 1200); do
-    if grep -q "$ready" "$log" 2>/dev/null; then return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then
-      say "$name exited during start-up; last lines of $log:"; tail -n 20 "$log" >&2; exit 1
-    fi
-    sleep 0.1
-  done
-  say "$name did not become ready in 120 s; see $log"; exit 1
-}
-ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+START_WAIT_S=120
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 PORTS=($("$JAVA" -jar "$LG_JAR" ports 6))
 P_KAFKA=${PORTS[0]}; P_KCTRL=${PORTS[1]}; P_IN_A=${PORTS[2]}; P_HTTP_A=${PORTS[3]}; P_IN_B=${PORTS[4]}; P_HTTP_B=${PORTS[5]}

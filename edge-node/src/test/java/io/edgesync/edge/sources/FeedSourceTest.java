@@ -138,6 +138,12 @@ class FeedSourceTest {
       int maxLineBytes) {
     this.vertx = vertx;
     log = EventLog.open(dir.resolve("db"), new LogSettings(65_536, 64L * 1024 * 1024, 4096), vertx, registry);
+    return deploy(vertx, registry, port, startSeq, gapTimeout, maxLineBytes);
+  }
+
+  /** A feed source on the open log (another one after a stop: an edge restart). */
+  private FeedSource deploy(Vertx vertx, SimpleMeterRegistry registry, int port, long startSeq, Duration gapTimeout,
+      int maxLineBytes) {
     FeedSettings s = new FeedSettings("f1", new HostPort("127.0.0.1", port), "market/{symbol}/ticks",
         Priority.NORMAL, startSeq, maxLineBytes, true, gapTimeout, 1000, Duration.ofMillis(20),
         Duration.ofMillis(200));
@@ -248,11 +254,7 @@ class FeedSourceTest {
     Poll.await(vertx.undeploy(first.deploymentID()), 10);
 
     // WHEN a new source on the same log connects while the feed has moved on to 16
-    SimpleMeterRegistry registry2 = new SimpleMeterRegistry();
-    FeedSettings s = new FeedSettings("f1", new HostPort("127.0.0.1", feed.port()), "market/{symbol}/ticks",
-        Priority.NORMAL, 0, 65_536, true, Duration.ofSeconds(30), 1000, Duration.ofMillis(20), Duration.ofMillis(200));
-    FeedSource second = new FeedSource(s, log, IngestHook.NONE, registry2, Clock.systemUTC());
-    Poll.await(vertx.deployVerticle(second), 10);
+    FeedSource second = deploy(vertx, new SimpleMeterRegistry(), feed.port(), 0, Duration.ofSeconds(30), 65_536);
     Poll.until("reconnected", WAIT, () -> second.status().getBoolean("connected"));
     assertEquals(12L, second.status().getLong("lastSeq"));
     feed.ticks(16);

@@ -1,0 +1,45 @@
+# Shared by bench/run.sh and bench/scale.sh (sourced, not run): process bookkeeping so that
+# everything a benchmark starts is stopped on exit or Ctrl-C, and a readiness wait.
+# Needs: RUN (the run folder), LOGS (its log folder), say() for messages.
+
+PIDS=()
+stopping=0
+# stop_pid PID: SIGTERM, up to 15 s, then SIGKILL
+stop_pid() {
+  local pid="$1"
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+stop_all() {
+  [ "$stopping" = 1 ] && return
+  stopping=1
+  for ((i=${#PIDS[@]}-1; i>=0; i--)); do stop_pid "${PIDS[$i]}"; done
+  wait 2>/dev/null || true
+  if [ "${BENCH_KEEP:-0}" != 1 ] && [ -z "${BENCH_DIR:-}" ]; then rm -rf "$RUN"; fi
+}
+trap '' PIPE
+trap 'say interrupted; stop_all; exit 130' INT TERM
+trap 'stop_all' EXIT
+
+# start NAME READY_TEXT CMD...: background process, log under $LOGS, waits for READY_TEXT
+# (START_WAIT_S seconds, default 90); its pid is in LAST_PID
+start() {
+  local name="$1" ready="$2"; shift 2
+  local log="$LOGS/$name.log"
+  "$@" > "$log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  LAST_PID=$pid
+  for _ in $(seq 1 $(( ${START_WAIT_S:-90} * 10 ))); do
+    if grep -q "$ready" "$log" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      say "$name exited during start-up; last lines of $log:"; tail -n 20 "$log" >&2; exit 1
+    fi
+    sleep 0.1
+  done
+  say "$name did not become ready in ${START_WAIT_S:-90} s; see $log"; exit 1
+}
+
+# ticks PID: CPU ticks (utime + stime) used so far by PID
+ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
