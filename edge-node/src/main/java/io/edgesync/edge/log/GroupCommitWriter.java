@@ -89,6 +89,8 @@ public final class GroupCommitWriter {
    * its own ledger event costs (the log then waits instead, as with nothing to evict).
    */
   private static final long MIN_EVICTABLE_BYTES = 4 * LEDGER_ALLOWANCE;
+  /** Most envelope bytes one downsample pass reads (and holds decoded): bounds its heap. */
+  static final long MAX_DOWNSAMPLE_BYTES = 8L * 1024 * 1024;
   /** Eviction order: lowest priority first; critical never. */
   private static final List<Priority> EVICTABLE = List.of(Priority.BULK, Priority.NORMAL);
 
@@ -150,6 +152,9 @@ public final class GroupCommitWriter {
   private final Counter appendsTotal;
   private final Counter queueFullTotal;
   private final Counter writeErrorsTotal;
+  /** Per class: events compacted into summaries, and the summaries written (downsample policy). */
+  private final Counter[] downsampledTotal = new Counter[LogKeys.CLASSES];
+  private final Counter[] summariesTotal = new Counter[LogKeys.CLASSES];
   private final DistributionSummary groupSize;
   private final Timer commitTimer;
   private final List<Meter> meters = new ArrayList<>();
@@ -190,6 +195,13 @@ public final class GroupCommitWriter {
         .description("appends refused because the writer queue was full").register(registry));
     this.writeErrorsTotal = register(Counter.builder("edge.log.write.errors")
         .description("group commits that failed in RocksDB").register(registry));
+    for (Priority p : Priority.values()) {
+      downsampledTotal[p.code()] = register(Counter.builder("edge.log.downsampled.events").tag("class", p.label())
+          .description("events compacted into summary events at the disk quota (downsample policy; each range has a "
+              + "loss-ledger event)").register(registry));
+      summariesTotal[p.code()] = register(Counter.builder("edge.log.summaries").tag("class", p.label())
+          .description("summary events written in place of downsampled ranges").register(registry));
+    }
     this.groupSize = register(DistributionSummary.builder("edge.log.group.size")
         .description("events per group commit").publishPercentiles(0.5, 0.99).register(registry));
     this.commitTimer = register(Timer.builder("edge.log.commit")
@@ -460,15 +472,21 @@ public final class GroupCommitWriter {
     complete(failed, failure);
   }
 
-  /** Evicts drop-oldest classes, lowest priority first, until {@code need} bytes are freed or none is left. */
+  /**
+   * Evicts (drop-oldest) or compacts (downsample) classes, lowest priority first, until
+   * {@code need} bytes are freed or none is left.
+   */
   private void evict(long need) {
     long freed = 0;
     for (Priority p : EVICTABLE) {
-      if (quota.policy(p) != OverflowPolicy.DROP_OLDEST) {
+      OverflowPolicy policy = quota.policy(p);
+      if (!policy.evictable()) {
         continue;
       }
       while (freed < need) {
-        long got = evictRange(p, need - freed);
+        long got = policy.kind() == OverflowPolicy.Kind.DOWNSAMPLE
+            ? downsampleRange(p, need - freed, policy.windowMs())
+            : evictRange(p, need - freed);
         if (got == Long.MIN_VALUE) {
           break;
         }
@@ -554,6 +572,129 @@ public final class GroupCommitWriter {
       LOG.warn("[db: {}] [class: {}] disk quota: evicted classSeq {}..{} ({} events, {} bytes); loss ledger event "
           + "seq {}", dbPath, p.label(), from, to, count, bytes, seq);
       return bytes - ledgerEvent.length;
+    }
+  }
+
+  /**
+   * Compacts the oldest live events of {@code p} (a range sized as for {@link #evictRange}, at most
+   * {@link #MAX_DOWNSAMPLE_BYTES}) into one summary event per source and {@code windowMs} of event
+   * time ({@link Downsampler}), in one WriteBatch with its loss-ledger event. The summaries take
+   * the LAST class sequence numbers of the range (and those events' global seqs), the rest of the
+   * range is deleted: the class stays gap-free from the summaries on, and the forwarder sends the
+   * jump before them with SKIP, as after an eviction. When compaction would not free at least half
+   * the range (nearly every event its own group), the range is evicted instead.
+   *
+   * @return bytes freed net of the summaries and the ledger event; {@link Long#MIN_VALUE} when nothing was done
+   */
+  private long downsampleRange(Priority p, long want, long windowMs) {
+    int c = p.code();
+    int crit = Priority.CRITICAL.code();
+    synchronized (space.lock) {
+      long from = space.firstLive(c);
+      long last = nextClassSeq[c] - 1;
+      if (from > last || space.liveBytes(c) < MIN_EVICTABLE_BYTES) {
+        return Long.MIN_VALUE;
+      }
+      // a little more than asked: the summaries take some of the room back
+      long target = Math.min(MAX_DOWNSAMPLE_BYTES,
+          Math.max((want + LEDGER_ALLOWANCE) * 9 / 8 + 4096, (quota.highBytes() - quota.lowBytes()) / 4));
+      Downsampler d = new Downsampler(windowMs);
+      long[] seqs = new long[64];
+      long bytes = 0;
+      long to = from - 1;
+      try (org.rocksdb.Slice upper = new org.rocksdb.Slice(LogKeys.logKey(c, last + 1));
+           org.rocksdb.ReadOptions ro = new org.rocksdb.ReadOptions().setFillCache(false).setIterateUpperBound(upper);
+           org.rocksdb.RocksIterator it = db.newIterator(logCf, ro)) {
+        for (it.seek(LogKeys.logKey(c, from)); it.isValid() && bytes < target; it.next()) {
+          byte[] value = it.value();
+          Event e = EnvelopeCodec.decode(value);
+          if (d.events() == seqs.length) {
+            seqs = java.util.Arrays.copyOf(seqs, seqs.length * 2);
+          }
+          seqs[d.events()] = e.seq();
+          d.add(e);
+          bytes += value.length;
+          to = e.classSeq();
+        }
+        it.status();
+      } catch (RocksDBException | RuntimeException e) {
+        LOG.error("[db: {}] [class: {}] downsample read from classSeq {} failed: {}", dbPath, p.label(), from,
+            e.toString());
+        return Long.MIN_VALUE;
+      }
+      int count = d.events();
+      if (count == 0) {
+        return Long.MIN_VALUE;
+      }
+      List<Downsampler.Summary> summaries = d.summaries();
+      int k = summaries.size();
+      long now = System.currentTimeMillis();
+      List<byte[]> encoded = new ArrayList<>(k);
+      long summaryBytes = 0;
+      for (int i = 0; i < k; i++) {
+        Downsampler.Summary s = summaries.get(i);
+        byte[] env = EnvelopeCodec.encode(new Event(seqs[count - k + i], to - k + 1 + i, p, s.source(), s.topic(),
+            null, s.eventTimeMs(), now, s.payload()));
+        encoded.add(env);
+        summaryBytes += env.length;
+      }
+      if (k >= count || bytes - summaryBytes < bytes / 2) {
+        LOG.info("[db: {}] [class: {}] downsample of classSeq {}..{} would keep {} of {} events: evicting instead",
+            dbPath, p.label(), from, to, k, count);
+        return evictRange(p, want);
+      }
+      JsonObject entry = new JsonObject()
+          .put("class", p.label())
+          .put("fromClassSeq", from)
+          .put("toClassSeq", to)
+          .put("count", count)
+          .put("bytes", bytes)
+          .put("reason", "downsample")
+          .put("summaries", k)
+          .put("summaryClassSeqs", (to - k + 1) + ".." + to)
+          .put("windowMs", windowMs)
+          .put("at", Instant.ofEpochMilli(now).toString());
+      long seq = nextSeq;
+      long classSeq = nextClassSeq[crit];
+      byte[] ledgerEvent = EnvelopeCodec.encode(new Event(seq, classSeq, Priority.CRITICAL, LEDGER_SOURCE,
+          LEDGER_TOPIC, null, now, now, entry.encode().getBytes(StandardCharsets.UTF_8), EventKind.EVENT, null));
+      long keptFrom = to - k + 1;
+      try (WriteBatch batch = new WriteBatch()) {
+        batch.deleteRange(logCf, LogKeys.logKey(c, from), LogKeys.logKey(c, keptFrom));
+        for (int i = 0; i < k; i++) {
+          batch.put(logCf, LogKeys.logKey(c, keptFrom + i), encoded.get(i));
+        }
+        batch.put(metaCf, LogKeys.evicted(c), LogKeys.longValue(keptFrom - 1));
+        batch.put(metaCf, LogKeys.bytesEvicted(c), LogKeys.longValue(space.bytesEvicted.get(c) + bytes));
+        batch.put(metaCf, LogKeys.bytesAppended(c), LogKeys.longValue(space.bytesAppended.get(c) + summaryBytes));
+        batch.put(logCf, LogKeys.logKey(crit, classSeq), ledgerEvent);
+        batch.put(metaCf, LogKeys.NEXT_SEQ, LogKeys.longValue(seq + 1));
+        batch.put(metaCf, LogKeys.nextClassSeq(crit), LogKeys.longValue(classSeq + 1));
+        batch.put(metaCf, LogKeys.bytesAppended(crit),
+            LogKeys.longValue(space.bytesAppended.get(crit) + ledgerEvent.length));
+        db.write(syncWrite, batch);
+      } catch (RocksDBException | RuntimeException e) {
+        writeErrorsTotal.increment();
+        LOG.error("[db: {}] [class: {}] downsample of classSeq {}..{} failed: {}", dbPath, p.label(), from, to,
+            e.toString());
+        return Long.MIN_VALUE;
+      }
+      nextSeq = seq + 1;
+      nextClassSeq[crit] = classSeq + 1;
+      lastClassSeq.set(crit, classSeq);
+      durableNextSeq = nextSeq;
+      space.evicted.set(c, keptFrom - 1);
+      space.bytesEvicted.addAndGet(c, bytes);
+      space.bytesAppended.addAndGet(c, summaryBytes);
+      space.bytesAppended.addAndGet(crit, ledgerEvent.length);
+      space.evictions.incrementAndGet();
+      space.recordLedger(entry.copy().put("seq", seq));
+      downsampledTotal[c].increment(count);
+      summariesTotal[c].increment(k);
+      LOG.warn("[db: {}] [class: {}] disk quota: downsampled classSeq {}..{} ({} events, {} bytes) into {} summary "
+          + "events at classSeq {}..{}; loss ledger event seq {}", dbPath, p.label(), from, to, count, bytes, k,
+          keptFrom, to, seq);
+      return bytes - summaryBytes - ledgerEvent.length;
     }
   }
 
