@@ -28,6 +28,9 @@ import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * arrives before the remaining bulk backlog (SKIP batches let the cloud accept the evicted gap).
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OfflineQuotaTest {
   private static final int BULK_CLIENTS = 2;
   private static final int BULK_PER_CLIENT = 25_000;
@@ -65,6 +69,7 @@ class OfflineQuotaTest {
   }
 
   @Test
+  @Order(1)
   void cloudDownAtTheQuotaEvictsBulkOnlyAndDeliversTheRestOnceCriticalFirst() throws Exception {
     // GIVEN an edge with a 3 MiB quota (bulk drop-oldest, critical backpressure) and its cloud down
     Stack.Edge edge = stack.startEdge(stack.enrol("edge-quota"),
@@ -129,6 +134,61 @@ class OfflineQuotaTest {
       ChildProcess.pause(100);
     }
     assertEquals(0, status(edge).path("buffer").path("usedBytes").asLong());
+  }
+
+  @Test
+  @Order(2)
+  void withDownsampleTheReadingsAtTheQuotaArriveAsSummariesThatAccountForEveryOne() throws Exception {
+    // GIVEN the cloud down and an edge whose bulk class compacts at a 1 MiB quota (downsample:60)
+    if (stack.cloud() != null && stack.cloud().isAlive()) {
+      stack.cloud().stop(Duration.ofSeconds(60));
+    }
+    Stack.Edge edge = stack.startEdge(stack.enrol("edge-downsample"), "streams.bulk=metrics/#",
+        "buffer.quotaBytes=1m", "streams.bulk.overflow=downsample:60", "forward.retryMaxMs=1000");
+
+    // WHEN 30,000 readings (value n = 1..30,000) are published, three times the quota
+    int readings = 30_000;
+    List<Throwable> errors = new CopyOnWriteArrayList<>();
+    Thread publisher = publisher(edge.mqttPort(), "dsbulk-0", "metrics/temp", readings, errors);
+    publisher.join(TimeUnit.MINUTES.toMillis(2));
+    assertTrue(errors.isEmpty(), "publish failed: " + errors);
+    double downsampled = metric(edge.httpPort(), "edge_log_downsampled_events_total", "bulk");
+    assertTrue(downsampled > 0, "nothing downsampled");
+
+    // AND the cloud comes up
+    stack.startCloud();
+
+    // THEN Kafka holds summaries and raw readings that together count every reading once and sum to
+    // 1 + 2 + ... + 30,000, with no duplicate; nothing was evicted
+    long[] counted = {0};
+    double[] summed = {0};
+    List<KafkaVerifier.Rec> recs = new ArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (counted[0] < readings && System.nanoTime() < deadline) {
+      recs = KafkaVerifier.await(stack.bootstrap(), "edge.events",
+          r -> r.source() != null && r.source().equals("dsbulk-0"), 1, Duration.ofSeconds(30));
+      counted[0] = 0;
+      summed[0] = 0;
+      for (KafkaVerifier.Rec r : recs) {
+        JsonNode payload = JSON.readTree(r.value()).path("payload");
+        if (payload.has("summary")) {
+          counted[0] += payload.path("summary").path("count").asLong();
+          summed[0] += payload.path("fields").path("value").path("sum").asDouble();
+        } else {
+          counted[0]++;
+          summed[0] += payload.path("value").asDouble();
+        }
+      }
+    }
+    long summaries = recs.stream().filter(r -> r.value().contains("\"summary\":{")).count();
+    System.out.printf("offline quota test (downsample): published %d readings; edge downsampled %.0f; Kafka: %d records "
+        + "(%d summaries) accounting for %d readings, sum %.0f%n", readings, downsampled, recs.size(), summaries,
+        counted[0], summed[0]);
+    assertEquals(readings, counted[0]);
+    assertEquals((double) readings * (readings + 1) / 2, summed[0], 1e-3);
+    assertTrue(summaries > 0 && recs.size() < readings, recs.size() + " records");
+    assertEquals(0, KafkaVerifier.duplicateIds(recs).size());
+    assertEquals(0, status(edge).path("buffer").path("classes").path("bulk").path("evictedEvents").asLong());
   }
 
   /** A Paho client publishing {@code count} QoS1 messages on {@code topic}/n, window 200, in its own thread. */
