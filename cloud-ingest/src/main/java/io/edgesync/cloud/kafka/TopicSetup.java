@@ -31,6 +31,8 @@ public final class TopicSetup {
   public static final String DEADLETTER = "edge.deadletter";
   /** Compacted: key {@code nodeId/class}, value the committed class watermark. */
   public static final String WATERMARKS = "edge.watermarks";
+  /** Compacted, one partition: rollouts per group and node config reports (docs/CLOUD.md). */
+  public static final String CONFIG = "edge.config";
 
   private static final Logger LOG = LoggerFactory.getLogger(TopicSetup.class);
 
@@ -55,9 +57,11 @@ public final class TopicSetup {
           missing.add(new NewTopic(t, partitions, replicationFactor));
         }
       }
-      if (!existing.contains(WATERMARKS)) {
-        missing.add(new NewTopic(WATERMARKS, 1, replicationFactor)
-            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+      for (String t : List.of(WATERMARKS, CONFIG)) {
+        if (!existing.contains(t)) {
+          missing.add(new NewTopic(t, 1, replicationFactor)
+              .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        }
       }
       if (missing.isEmpty()) {
         return;
