@@ -59,16 +59,16 @@ class RolloutCommandTest {
                 .setKeyPath(cloud.resolve("server.key").toString()))
             .setTrustOptions(new PemTrustOptions().addCertPath(cloud.resolve("ca.crt").toString())))
         .requestHandler(req -> req.body().onSuccess(b -> {
-          X509Certificate peer;
+          JsonObject seen = new JsonObject().put("method", req.method().name()).put("path", req.path())
+              .put("version", req.version().name()).put("body", b.length() == 0 ? null : b.toJsonObject());
           try {
-            peer = (X509Certificate) req.connection().peerCertificates().get(0);
+            X509Certificate peer = (X509Certificate) req.connection().peerCertificates().get(0);
+            seen.put("subject", peer.getSubjectX500Principal().getName())
+                .put("eku", new JsonArray(peer.getExtendedKeyUsage()));
           } catch (Exception e) {
-            throw new IllegalStateException(e);
+            seen.put("subject", "unreadable: " + e);
           }
-          requests.add(new JsonObject().put("method", req.method().name()).put("path", req.path())
-              .put("version", req.version().name()).put("subject", peer.getSubjectX500Principal().getName())
-              .put("eku", new JsonArray(peer.getExtendedKeyUsage()))
-              .put("body", b.length() == 0 ? null : b.toJsonObject()));
+          requests.add(seen);
           req.response().setStatusCode(status).putHeader("content-type", "application/json").end(answer.encode());
         }));
     server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
