@@ -205,7 +205,9 @@ final class RolloutCommand implements Callable<Integer> {
     void printSummary(JsonNode s) {
       PrintWriter out = spec.commandLine().getOut();
       out.println("rollout " + s.path("rollout").asLong() + " of group " + s.path("group").asText() + ": "
-          + s.path("stage").asText() + (s.path("haltedIn").isTextual() ? " (in " + s.path("haltedIn").asText() + ")" : "")
+          + s.path("stage").asText() + (!s.path("haltedIn").isTextual() ? ""
+              : "halted".equals(s.path("stage").asText()) ? " (in " + s.path("haltedIn").asText() + ")"
+              : " (after halting in " + s.path("haltedIn").asText() + ")")
           + ", version " + s.path("version").asText() + ", previous " + s.path("previousVersion").asText());
       out.flush();
     }
