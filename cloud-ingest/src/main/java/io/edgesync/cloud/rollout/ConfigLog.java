@@ -130,7 +130,7 @@ public final class ConfigLog implements AutoCloseable {
     return rollouts.values().stream().map(Entry::value).toList();
   }
 
-  /** The group whose latest rollout lists {@code node}, or null. */
+  /** The group whose latest rollout lists {@code node} (the most recently started one), or null. */
   public String groupOf(String node) {
     return groupOfNode.get(node);
   }
@@ -301,9 +301,13 @@ public final class ConfigLog implements AutoCloseable {
     return changed[0];
   }
 
+  /** A node listed by several groups' rollouts belongs to the group whose rollout started last. */
   private void indexNodes(Rollout r) {
     for (String n : r.nodes()) {
-      groupOfNode.put(n, r.group());
+      groupOfNode.merge(n, r.group(), (old, neu) -> {
+        Rollout o = rollout(old);
+        return o == null || old.equals(neu) || o.createdAtMs() <= r.createdAtMs() ? neu : old;
+      });
     }
   }
 

@@ -214,8 +214,11 @@ public final class RolloutService {
       }
       for (String n : nodes) {
         String other = l.groupOf(n);
-        if (other != null && !other.equals(group)) {
-          throw new RolloutException(409, "CONFLICT", "node " + n + " is in group " + other + "'s rollout");
+        Rollout theirs = other == null || other.equals(group) ? null : l.rollout(other);
+        if (theirs != null && theirs.stage().inProgress()) {
+          // a node may move to another group (re-enrolled), but not in the middle of a rollout there
+          throw new RolloutException(409, "CONFLICT", "node " + n + " is in group " + other + "'s rollout "
+              + theirs.id() + ", which is " + theirs.stage().label());
         }
       }
       Rollout r = Rollout.start(latest, group, nodes, rules, canary, shadow, clock.getAsLong());

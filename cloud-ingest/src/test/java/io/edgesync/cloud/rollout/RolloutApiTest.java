@@ -187,6 +187,19 @@ class RolloutApiTest {
         "the first instance follows the rollback");
     assertEquals("lab/1/local+-", call("edge-1", HttpMethod.GET, "/v1/config", null).json().getString("id"));
     assertEquals(404, call(OPERATOR, HttpMethod.GET, "/v1/rollouts/nope", null).status());
+
+    // WHEN edge-1 is re-enrolled into group "line" (lab's rollout is settled) THEN it follows line's rollout
+    JsonObject line = new JsonObject().put("group", "line").put("nodes", new JsonArray().add("edge-1"))
+        .put("rules", V1).put("canary", "1");
+    assertEquals(201, call(OPERATOR, HttpMethod.POST, "/v1/rollouts", line).status());
+    Poll.until(() -> call("edge-1", HttpMethod.GET, "/v1/config", null).json().getString("id").startsWith("line/1/"),
+        WAIT, "edge-1 follows group line on the first instance");
+    // AND it cannot be taken back into lab while line's rollout is in progress
+    Reply taken = call(OPERATOR, HttpMethod.POST, "/v1/rollouts", start.copy().put("rules", V1 + "#3\n"));
+    assertEquals(409, taken.status());
+    assertTrue(taken.json().getString("message").contains("group line's rollout 1"), taken.body().toString());
+    JsonObject all = call(OPERATOR, HttpMethod.GET, "/v1/rollouts", null).json();
+    assertEquals(2, all.getJsonArray("rollouts").size());
   }
 
   private static JsonObject status(CloudIngest target) {
