@@ -271,7 +271,7 @@ public final class RolloutService {
         case NodeReport.FAILED -> failed++;
         default -> pending++;
       }
-      boolean canary = r.canary().contains(n);
+      boolean canary = r.isCanary(n);
       JsonObject node = new JsonObject().put("node", n).put("canary", canary).put("state", state)
           .put("desired", new JsonObject().put("id", d.id())
               .put("active", d.activeVersion() == null ? Desired.LOCAL : d.activeVersion())

@@ -183,7 +183,11 @@ public final class HeartbeatSender {
           }
           return post(hb);
         })
-        .compose(this::pullDesiredConfig)
+        .compose(reply -> pullDesiredConfig(reply).recover(e -> {
+          // the heartbeat itself went through; the pull is retried with the next one
+          LOG.debug("[node-id: {}] desired config not pulled: {}", config.nodeId(), e.toString());
+          return Future.succeededFuture();
+        }))
         .onComplete(ar -> {
           pending = false;
           if (ar.succeeded()) {

@@ -99,13 +99,25 @@ public final class ManagedConfig implements DesiredConfigReceiver {
 
   @Override
   public Future<Void> apply(JsonObject desired) {
-    String id = desired.getString("id");
-    JsonObject active = desired.getJsonObject("active", new JsonObject());
-    JsonObject shadow = desired.getJsonObject("shadow");
-    String activeRules = "cloud".equals(active.getString("source")) ? active.getString("rules") : null;
-    String activeVersion = activeRules == null ? null : active.getString("version");
-    String shadowRules = shadow == null ? null : shadow.getString("rules");
-    String shadowVersion = shadow == null ? null : shadow.getString("version");
+    String id;
+    String activeRules;
+    String activeVersion;
+    String shadowRules;
+    String shadowVersion;
+    try {
+      id = desired.getString("id");
+      JsonObject active = desired.getJsonObject("active", new JsonObject());
+      JsonObject shadow = desired.getJsonObject("shadow");
+      activeRules = "cloud".equals(active.getString("source")) ? active.getString("rules") : null;
+      activeVersion = activeRules == null ? null : active.getString("version");
+      shadowRules = shadow == null ? null : shadow.getString("rules");
+      shadowVersion = shadow == null ? null : shadow.getString("version");
+    } catch (ClassCastException e) {
+      return Future.failedFuture(new IllegalArgumentException("malformed desired config: " + e.getMessage()));
+    }
+    if (id == null) {
+      return Future.failedFuture(new IllegalArgumentException("desired config without an id"));
+    }
     busy = true;
     Future<?> swap;
     if (alreadyRuns(activeVersion, shadowVersion)) {
