@@ -59,6 +59,52 @@ final class Stack implements AutoCloseable {
     }
   }
 
+  /** Runs the provisioning CLI, fails the test unless it exits 0, and returns its output (stdout and stderr). */
+  String provisionOutput(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(ChildProcess.javaBin(), "-XX:TieredStopAtLevel=1", "-jar",
+        jar("provisioning").toString()));
+    cmd.addAll(List.of(args));
+    try (ChildProcess p = ChildProcess.start("provisioning-" + args[0] + "-" + System.nanoTime(), cmd, logs, null,
+        java.util.Map.of())) {
+      int code = p.waitFor(Duration.ofSeconds(60));
+      if (code != 0) {
+        throw new AssertionError("provisioning " + String.join(" ", args) + " exited " + code + ":\n" + p.tail(20));
+      }
+      return String.join("\n", p.lines());
+    }
+  }
+
+  /** Runs the provisioning CLI and returns its exit code. */
+  int provisionExitCode(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(ChildProcess.javaBin(), "-XX:TieredStopAtLevel=1", "-jar",
+        jar("provisioning").toString()));
+    cmd.addAll(List.of(args));
+    try (ChildProcess p = ChildProcess.start("provisioning-" + args[0] + "-" + System.nanoTime(), cmd, logs, null,
+        java.util.Map.of())) {
+      return p.waitFor(Duration.ofSeconds(60));
+    }
+  }
+
+  /**
+   * Starts several edge nodes in ONE child JVM ({@link EdgeFleetMain}), each with its own
+   * arguments, and waits until all are ready.
+   */
+  ChildProcess startEdgeFleet(String name, List<List<String>> nodeArgs, String maxHeap) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(ChildProcess.javaBin(), "-Xmx" + maxHeap, "-XX:+UseSerialGC",
+        "-cp", jar("edge-node") + java.io.File.pathSeparator + root().resolve("system-tests/target/test-classes"),
+        EdgeFleetMain.class.getName()));
+    for (int i = 0; i < nodeArgs.size(); i++) {
+      if (i > 0) {
+        cmd.add("::");
+      }
+      cmd.addAll(nodeArgs.get(i));
+    }
+    ChildProcess fleetProcess = ChildProcess.start(name, cmd, logs, null, java.util.Map.of());
+    processes.add(fleetProcess);
+    fleetProcess.awaitLine("edge fleet ready", START_TIMEOUT);
+    return fleetProcess;
+  }
+
   /** Enrols {@code nodeId} and returns its bundle folder (with edge.yaml). */
   Path enrol(String nodeId) throws Exception {
     Path out = dir.resolve(nodeId);

@@ -10,6 +10,8 @@ import io.edgesync.cloud.kafka.EmbeddedKafka;
 import io.edgesync.cloud.kafka.NodeWatermarks;
 import io.edgesync.cloud.kafka.ShardedWriter;
 import io.edgesync.cloud.kafka.TopicSetup;
+import io.edgesync.cloud.rollout.ConfigLog;
+import io.edgesync.cloud.rollout.RolloutService;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -49,6 +51,7 @@ public final class CloudIngest {
   private Vertx vertx;
   private EmbeddedKafka embedded;
   private ShardedWriter writer;
+  private ConfigLog configLog;
   private IngestServer ingest;
   private DashboardServer dashboard;
   private JvmGcMetrics gcMetrics;
@@ -90,8 +93,8 @@ public final class CloudIngest {
         });
     Future<Void> started = kafka
         .compose(v -> vertx.executeBlocking(() -> {
-          TopicSetup.ensureTopics(config.writerOptions(bootstrap).kafkaProperties(), config.partitions(), config.shards(), config.replicationFactor(),
-              config.minInsyncReplicas(), config.kafkaTimeoutMs());
+          TopicSetup.ensureTopics(config.writerOptions(bootstrap).kafkaProperties(), config.partitions(),
+              config.shards(), config.replicationFactor(), config.minInsyncReplicas(), config.kafkaTimeoutMs());
           return null;
         }))
         .compose(v -> {
@@ -99,11 +102,19 @@ public final class CloudIngest {
           return writer.start();
         })
         .compose(v -> {
+          configLog = new ConfigLog(vertx, config.writerOptions(bootstrap).kafkaProperties(), config.kafkaTimeoutMs());
+          return configLog.start();
+        })
+        .compose(v -> {
           ingest = new IngestServer(vertx, new IngestOptions(config.ingestHost(), config.ingestPort(),
               config.maxBatchBytes(), config.maxInflightBytes(), config.tlsCert(), config.tlsKey(), config.tlsCa(),
               config.tlsCrl(), config.crlPollMs()), writer, activity, registry).fleetHooks(fleet)
               .admission(new Admission(config.admissionMaxInFlight(), config.admissionEventsPerSec(), writer::queueFill,
                   activity));
+          RolloutService rollouts = new RolloutService(configLog, System::currentTimeMillis, fleet::lastHeartbeat,
+              registry);
+          fleet.configHint(rollouts::onHeartbeat);
+          ingest.rollouts(rollouts);
           return ingest.start().recover(e -> Future.failedFuture(new IllegalStateException(
               "ingest endpoint " + config.ingestHost() + ":" + config.ingestPort() + ": " + e.getMessage(), e)));
         })
@@ -184,6 +195,10 @@ public final class CloudIngest {
     Future.<Void>succeededFuture()
         .eventually(() -> dashboard == null ? Future.succeededFuture() : dashboard.stop())
         .eventually(() -> ingest == null ? Future.succeededFuture() : ingest.stop(SHUTDOWN_GRACE_MS))
+        .eventually(() -> configLog == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+          configLog.close();
+          return null;
+        }))
         .eventually(() -> writer == null ? Future.succeededFuture() : writer.stop())
         .eventually(() -> embedded == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
           embedded.close();

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
@@ -86,6 +87,8 @@ public final class FleetRegistry implements FleetHooks {
   private final Counter evictions;
   private final Timer lag;
   private final MeterRegistry registry;
+  /** Adds the desired-config hint to a heartbeat's reply (rollouts); null = none. */
+  private volatile BiFunction<String, JsonObject, JsonObject> configHint;
 
   /**
    * @param activity  what the ingest endpoint counts per node (merged into the views)
@@ -121,6 +124,26 @@ public final class FleetRegistry implements FleetHooks {
     }
     for (String t : List.of(TopicSetup.EVENTS, TopicSetup.ALERTS, TopicSetup.DEADLETTER)) {
       recordsCounter(t);
+    }
+  }
+
+  /**
+   * Lets {@code hint} see every accepted heartbeat (node id, document) on the ingest event loop; a
+   * non-null result goes into the reply as {@code "config"}. Must not block.
+   */
+  public FleetRegistry configHint(BiFunction<String, JsonObject, JsonObject> hint) {
+    this.configHint = hint;
+    return this;
+  }
+
+  /** The last heartbeat document of {@code nodeId} received by this instance, or null. */
+  public JsonObject lastHeartbeat(String nodeId) {
+    NodeState n = nodes.get(nodeId);
+    if (n == null) {
+      return null;
+    }
+    synchronized (n) {
+      return n.heartbeat;
     }
   }
 
@@ -168,7 +191,13 @@ public final class FleetRegistry implements FleetHooks {
       }
       long now = recordHeartbeat(certNodeId, hb);
       heartbeatCounter("ok").increment();
-      reply(req, 200, new JsonObject().put("nodeId", certNodeId).put("serverTime", now));
+      JsonObject answer = new JsonObject().put("nodeId", certNodeId).put("serverTime", now);
+      BiFunction<String, JsonObject, JsonObject> hint = configHint;
+      JsonObject config = hint == null ? null : hint.apply(certNodeId, hb);
+      if (config != null) {
+        answer.put("config", config);
+      }
+      reply(req, 200, answer);
     });
   }
 

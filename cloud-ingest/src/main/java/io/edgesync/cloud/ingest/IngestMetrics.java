@@ -34,6 +34,13 @@ final class IngestMetrics {
     batches.get(r).increment();
   }
 
+  /** Counts a request refused for the certificate's role (NOT_OPERATOR, OPERATOR_AS_NODE). */
+  void forbidden(String reason) {
+    Counter.builder("cloud_forbidden_requests").tag("reason", reason)
+        .description("requests refused because of the certificate's role: NOT_OPERATOR, OPERATOR_AS_NODE")
+        .register(registry).increment();
+  }
+
   /** Counts a refused batch by its error code (NODE_MISMATCH, CRC_MISMATCH, TOO_LARGE, ...). */
   void rejected(String code) {
     Counter.builder("cloud_batches_rejected").tag("reason", code).description("refused batches by reason")

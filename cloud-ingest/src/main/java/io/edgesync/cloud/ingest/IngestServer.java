@@ -4,6 +4,7 @@ import io.edgesync.cloud.ingest.IngestMetrics.Result;
 import io.edgesync.cloud.kafka.ShardedWriter;
 import io.edgesync.cloud.kafka.PreparedBatch;
 import io.edgesync.cloud.kafka.WriteOutcome;
+import io.edgesync.model.Identities;
 import io.edgesync.model.Priority;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -78,6 +79,8 @@ public final class IngestServer {
   private volatile io.edgesync.cloud.dashboard.FleetHooks fleet;
   /** The admission hint of batch replies; null = none. */
   private volatile Admission admission;
+  /** Rollouts (operator API, config pull); null = none. */
+  private volatile io.edgesync.cloud.rollout.RolloutService rollouts;
 
   public IngestServer(Vertx vertx, IngestOptions options, ShardedWriter writer, NodeActivity activity,
       MeterRegistry registry) {
@@ -86,6 +89,12 @@ public final class IngestServer {
     this.writer = writer;
     this.activity = activity;
     this.metrics = new IngestMetrics(registry);
+  }
+
+  /** Serves the operator rollout API and {@code GET /v1/config} with {@code service}. */
+  public IngestServer rollouts(io.edgesync.cloud.rollout.RolloutService service) {
+    this.rollouts = service;
+    return this;
   }
 
   /** Serves {@code POST /v1/heartbeat} with, and reports committed batches to, {@code hooks}. */
@@ -164,6 +173,33 @@ public final class IngestServer {
 
   private void handle(HttpServerRequest req) {
     String path = req.path();
+    String cn = peerNodeId(req);
+    if (path.equals("/v1/rollouts") || path.startsWith("/v1/rollouts/")) {
+      if (rollouts == null) {
+        error(req, 404, "NOT_FOUND", "no such endpoint " + path);
+      } else if (!Identities.isOperator(cn)) {
+        metrics.forbidden("NOT_OPERATOR");
+        LOG.info("[node-id: {}] refused {} {}: not an operator certificate", cn, req.method(), path);
+        error(req, 403, "NOT_OPERATOR", "rollouts need an operator certificate (CN operator:NAME); got CN " + cn);
+      } else {
+        rollouts.handleOperator(req, cn);
+      }
+      return;
+    }
+    if (Identities.isOperator(cn)) {
+      metrics.forbidden("OPERATOR_AS_NODE");
+      error(req, 403, "OPERATOR_AS_NODE", "an operator certificate cannot act as a node");
+      return;
+    }
+    if ("/v1/config".equals(path) && req.method() == HttpMethod.GET && rollouts != null) {
+      if (cn == null) {
+        error(req, 403, "NODE_MISMATCH", "the client certificate has no CN");
+      } else {
+        activity.seen(cn);
+        rollouts.getConfig(req, cn);
+      }
+      return;
+    }
     if ("/v1/batches".equals(path)) {
       if (req.method() == HttpMethod.POST) {
         postBatch(req);

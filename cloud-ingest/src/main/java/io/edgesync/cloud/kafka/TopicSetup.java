@@ -36,6 +36,8 @@ public final class TopicSetup {
    * by the consumer group ({@link ShardedWriter}).
    */
   public static final String SHARDS = "edge.ingest-shards";
+  /** Compacted, one partition: rollouts per group and node config reports (docs/CLOUD.md). */
+  public static final String CONFIG = "edge.config";
 
   private static final Logger LOG = LoggerFactory.getLogger(TopicSetup.class);
 
@@ -68,10 +70,12 @@ public final class TopicSetup {
               .configs(Map.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
         }
       }
-      if (!existing.contains(WATERMARKS)) {
-        missing.add(new NewTopic(WATERMARKS, 1, replicationFactor)
-            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-                TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
+      for (String t : List.of(WATERMARKS, CONFIG)) {
+        if (!existing.contains(t)) {
+          missing.add(new NewTopic(t, 1, replicationFactor)
+              .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                  TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
+        }
       }
       if (!existing.contains(SHARDS)) {
         missing.add(new NewTopic(SHARDS, shards, replicationFactor));

@@ -7,6 +7,7 @@ import io.edgesync.edge.forward.ReplayAdmin;
 import io.edgesync.edge.heartbeat.HeartbeatSender;
 import io.edgesync.edge.log.EventLog;
 import io.edgesync.edge.mqtt.MqttIngest;
+import io.edgesync.edge.rollout.ManagedConfig;
 import io.edgesync.edge.rules.LocalRules;
 import io.edgesync.edge.sources.BridgeSource;
 import io.edgesync.edge.sources.FeedSource;
@@ -54,6 +55,7 @@ public final class EdgeNode {
   private volatile StatusServer status;
   private volatile BatchForwarder forwarder;
   private volatile HeartbeatSender heartbeat;
+  private volatile ManagedConfig managed;
   private Future<Void> started;
   private Future<Void> stopped;
 
@@ -81,7 +83,14 @@ public final class EdgeNode {
           // alerts go to the local broker's subscribers; mqtt is set before any event is evaluated
           rules = new LocalRules(vertx, config.rules(), config.nodeId(), l, (t, b) -> mqtt.publishLocal(t, b),
               registry, clock);
-          return rules.start().recover(fail(t -> "rules.file: " + t.getMessage()));
+          if (config.rules().managed() && config.forwarder().isPresent()) {
+            // rules rolled out from the cloud live next to the log and survive restarts
+            rules.managedDir(config.dataDir().resolve("managed"));
+            managed = new ManagedConfig(vertx, rules, config.dataDir().resolve("managed"), config.nodeId(), registry,
+                clock);
+          }
+          return rules.start().recover(fail(t -> "rules.file: " + t.getMessage()))
+              .compose(v -> managed == null ? Future.<Void>succeededFuture() : managed.load());
         })
         .compose(v -> {
           mqtt = new MqttIngest(vertx, config.mqtt(), log, registry, Clock.systemUTC(), rules);
@@ -106,11 +115,13 @@ public final class EdgeNode {
           LocalRules r = rules;
           SourceGroup<FeedSource> fs = feeds;
           SourceGroup<BridgeSource> bs = bridges;
+          ManagedConfig mc = managed;
           Supplier<JsonObject> statusDoc = () -> nodeStatus.get().put("rules", r.status()).put("feeds", fs.status())
-              .put("bridges", bs.status());
+              .put("bridges", bs.status())
+              .put("config", mc == null ? new JsonObject().put("source", "file").put("managed", false) : mc.status());
           heartbeat = forwarder == null || config.heartbeatIntervalMs() <= 0 ? null
               : new HeartbeatSender(vertx, config.forwarderConfig(), config.heartbeatIntervalMs(), statusDoc, log,
-                  registry, clock);
+                  registry, clock).desiredConfig(mc);
           status = new StatusServer(vertx, config.httpHost(), config.httpPort(), registry, this::healthy, statusDoc)
               .route("/", new StatusPage(statusDoc))
               .route("/admin/deadletters", r.deadLetters()::handleList)

@@ -179,13 +179,14 @@ public record EdgeConfig(
     long rulesReload = s.longValue(RULES_RELOAD_INTERVAL_MS, DEFAULT_RULES_RELOAD_INTERVAL_MS, 10, 3_600_000);
     long rulesSnapshot = s.longValue(RULES_SNAPSHOT_INTERVAL_MS, DEFAULT_RULES_SNAPSHOT_INTERVAL_MS, 100, 86_400_000);
 
+    boolean rulesManaged = s.bool(RULES_MANAGED, true);
     long heartbeatMs = s.longValue(HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_INTERVAL_MS, 0, 3_600_000);
     List<FeedSettings> feeds = FeedSettings.read(s);
     List<BridgeSettings> bridges = BridgeSettings.read(s);
     long retainReleased = s.longValue(LOG_RETAIN_RELEASED, 0, 0, 1_000_000_000);
     s.requireAllKnown();
 
-    RulesConfig rules = new RulesConfig(rulesFile, rulesShadow, rulesReload, rulesSnapshot);
+    RulesConfig rules = new RulesConfig(rulesFile, rulesShadow, rulesReload, rulesSnapshot, rulesManaged);
     // parsed and compiled now: a bad rules file fails the start like any config error
     checkRules(s, RULES_FILE, rulesFile);
     checkRules(s, RULES_SHADOW_FILE, rulesShadow);

@@ -51,6 +51,7 @@ public final class EdgeKeys {
   public static final String RULES_SHADOW_FILE = "rules.shadowFile";
   public static final String RULES_RELOAD_INTERVAL_MS = "rules.reloadIntervalMs";
   public static final String RULES_SNAPSHOT_INTERVAL_MS = "rules.snapshotIntervalMs";
+  public static final String RULES_MANAGED = "rules.managed";
   public static final String FORWARD_MAX_BATCH_EVENTS = "forward.maxBatchEvents";
   public static final String FORWARD_MAX_BATCH_BYTES = "forward.maxBatchBytes";
   public static final String FORWARD_LINGER_MS = "forward.lingerMs";
@@ -159,6 +160,8 @@ public final class EdgeKeys {
           "how often the rules files are checked for changes (mtime, size)"),
       new Key(RULES_SNAPSHOT_INTERVAL_MS, String.valueOf(DEFAULT_RULES_SNAPSHOT_INTERVAL_MS),
           "how often rule window/cooldown state is snapshotted to RocksDB (also at shutdown)"),
+      new Key(RULES_MANAGED, "true", "accept rules rolled out from the cloud (provisioning rollout); they are kept in "
+          + "{data.dir}/managed and replace rules.file / rules.shadowFile until rolled back; docs/RULES.md"),
       new Key(FORWARD_MAX_BATCH_EVENTS, String.valueOf(DEFAULT_FORWARD_MAX_BATCH_EVENTS), "most events per batch"),
       new Key(FORWARD_MAX_BATCH_BYTES, String.valueOf(DEFAULT_FORWARD_MAX_BATCH_BYTES), "about this many envelope bytes per batch"),
       new Key(FORWARD_LINGER_MS, String.valueOf(DEFAULT_FORWARD_LINGER_MS), "wait this long for a batch to fill"),

@@ -19,7 +19,9 @@ import java.util.Map;
  *             "classes":{"critical":{"events","bytes","oldestAgeMs"},...}},
  *  "rates":{"inPerSec","outPerSec"}  (over the time since the previous heartbeat),
  *  "totals":{"eventsIn","eventsOut","deadLetters","ruleHits","alerts","dedupHits","evicted"},
- *  "mqtt":{"connections"}, "e2eMs":{"p50","p95","p99"}}
+ *  "mqtt":{"connections"}, "e2eMs":{"p50","p95","p99"},
+ *  "rules":{"version","fires":{rule:n},"shadowVersion","shadowFires":{rule:n}} (at most 256 rules per set),
+ *  "config":{...} (added by the sender from its DesiredConfigReceiver)}
  * </pre>
  *
  * Not thread-safe: called on the heartbeat's context only. Reads meters by name, so a meter that
@@ -102,6 +104,10 @@ final class HeartbeatBody {
             .put("dedupHits", (long) sum("edge.dedup.hits"))
             .put("evicted", (long) sum("edge.log.evicted.events")))
         .put("mqtt", new JsonObject().put("connections", mqtt.getValue("connections")))
+        .put("rules", new JsonObject().put("version", rules.getValue("version"))
+            .put("fires", rules.getValue("fires"))
+            .put("shadowVersion", obj(rules, "shadow").getValue("version"))
+            .put("shadowFires", obj(rules, "shadow").getValue("fires")))
         .put("e2eMs", forwarder.getValue("e2eMs"));
   }
 

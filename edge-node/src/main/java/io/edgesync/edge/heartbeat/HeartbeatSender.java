@@ -46,6 +46,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class HeartbeatSender {
   static final String PATH = "/v1/heartbeat";
+  static final String CONFIG_PATH = "/v1/config";
+  /** Largest desired-config body accepted (two rules files of at most 128 KiB, JSON-escaped). */
+  static final int MAX_CONFIG_BYTES = 1024 * 1024;
   private static final Logger LOG = LoggerFactory.getLogger(HeartbeatSender.class);
   private static final long MAX_REQUEST_TIMEOUT_MS = 10_000;
 
@@ -61,6 +64,8 @@ public final class HeartbeatSender {
   private final Counter skipped;
   private final AtomicLong clockOffsetMs = new AtomicLong();
   private final Map<Priority, Long> oldestAgeMs = new EnumMap<>(Priority.class);
+  /** Receives the desired config (rollouts); null = none. */
+  private volatile DesiredConfigReceiver desired;
   private volatile Context context;
   private HttpClientAgent client;
   private long timer = -1;
@@ -103,6 +108,15 @@ public final class HeartbeatSender {
     return Counter.builder("edge.heartbeats").tag("result", result)
         .description("heartbeats to the cloud by result: ok, failed, skipped (previous one still pending)")
         .register(registry);
+  }
+
+  /**
+   * Reports {@code receiver}'s state in every heartbeat and pulls the desired config
+   * ({@code GET /v1/config}) when the reply names one it wants. Call before {@link #start()}.
+   */
+  public HeartbeatSender desiredConfig(DesiredConfigReceiver receiver) {
+    this.desired = receiver;
+    return this;
   }
 
   /** Starts the periodic heartbeat; the first one goes out at once. */
@@ -163,8 +177,17 @@ public final class HeartbeatSender {
         .compose(ages -> {
           long now = clock.millis();
           JsonObject hb = body.build(status.get(), ages, now);
+          DesiredConfigReceiver r = desired;
+          if (r != null) {
+            hb.put("config", r.report());
+          }
           return post(hb);
         })
+        .compose(reply -> pullDesiredConfig(reply).recover(e -> {
+          // the heartbeat itself went through; the pull is retried with the next one
+          LOG.debug("[node-id: {}] desired config not pulled: {}", config.nodeId(), e.toString());
+          return Future.succeededFuture();
+        }))
         .onComplete(ar -> {
           pending = false;
           if (ar.succeeded()) {
@@ -201,7 +224,39 @@ public final class HeartbeatSender {
     return out;
   }
 
-  private Future<Void> post(JsonObject hb) {
+  /**
+   * When the heartbeat reply names a desired config the receiver wants: fetches it over the same
+   * mTLS client and applies it (the next heartbeat reports the outcome). A failed fetch is retried
+   * at the next heartbeat.
+   */
+  private Future<Void> pullDesiredConfig(JsonObject reply) {
+    DesiredConfigReceiver r = desired;
+    JsonObject hint = reply == null ? null : reply.getValue("config") instanceof JsonObject c ? c : null;
+    String id = hint == null ? null : hint.getValue("id") instanceof String s ? s : null;
+    if (r == null || !r.wants(id)) {
+      return Future.succeededFuture();
+    }
+    HostPort target = endpoint();
+    return client.request(new RequestOptions()
+            .setMethod(HttpMethod.GET)
+            .setHost(target.host())
+            .setPort(target.port())
+            .setURI(CONFIG_PATH)
+            .setIdleTimeout(Math.max(100, Math.min(MAX_REQUEST_TIMEOUT_MS, config.requestTimeout().toMillis()))))
+        .compose(req -> req.send())
+        .compose(resp -> resp.body().compose(b -> {
+          if (resp.statusCode() == 204) {
+            return Future.succeededFuture();
+          }
+          if (resp.statusCode() != 200 || b.length() > MAX_CONFIG_BYTES) {
+            return Future.failedFuture("GET " + CONFIG_PATH + ": HTTP " + resp.statusCode() + " (" + b.length()
+                + " bytes)");
+          }
+          return r.apply(b.toJsonObject());
+        }));
+  }
+
+  private Future<JsonObject> post(JsonObject hb) {
     HostPort target = endpoint();
     long timeoutMs = Math.max(100, Math.min(Math.min(intervalMs, MAX_REQUEST_TIMEOUT_MS),
         config.requestTimeout().toMillis()));
@@ -219,11 +274,12 @@ public final class HeartbeatSender {
             return Future.failedFuture("HTTP " + resp.statusCode() + " " + b.toString());
           }
           long receivedAt = clock.millis();
-          Object serverTime = b.toJsonObject().getValue("serverTime");
+          JsonObject reply = b.toJsonObject();
+          Object serverTime = reply.getValue("serverTime");
           if (serverTime instanceof Number t) {
             clockOffsetMs.set(t.longValue() - (sentAt + receivedAt) / 2);
           }
-          return Future.<Void>succeededFuture();
+          return Future.succeededFuture(reply);
         }));
   }
 

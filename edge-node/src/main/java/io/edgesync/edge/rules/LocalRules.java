@@ -72,6 +72,10 @@ public final class LocalRules implements IngestHook {
   private final Counter alertsRaised;
   private final Counter alertsFailed;
   private final Counter snapshots;
+  /** Where rolled-out rules are kept ({@code rules.yaml}, {@code shadow.yaml}); null = not managed. */
+  private volatile Path managedDir;
+  /** Serialises file reloads and managed applies (worker threads). */
+  private final Object swapLock = new Object();
   private long reloadTimer = -1;
   private long snapshotTimer = -1;
   private Future<Void> stopped;
@@ -114,6 +118,21 @@ public final class LocalRules implements IngestHook {
     return deadLetters;
   }
 
+  /** The file name of managed active rules in the managed folder. */
+  public static final String MANAGED_ACTIVE = "rules.yaml";
+  /** The file name of managed shadow rules in the managed folder. */
+  public static final String MANAGED_SHADOW = "shadow.yaml";
+
+  /**
+   * Accepts rules rolled out from the cloud ({@link #applyManaged}), kept in {@code dir}; rules
+   * found there at {@link #start()} replace {@code rules.file} / {@code rules.shadowFile}. Call
+   * before start.
+   */
+  public LocalRules managedDir(Path dir) {
+    this.managedDir = dir;
+    return this;
+  }
+
   /**
    * Loads and compiles the rules files (worker), restores rule state from the {@code state}
    * store, then starts the reload poll and the snapshot timer. Fails with the file's
@@ -121,10 +140,18 @@ public final class LocalRules implements IngestHook {
    */
   public Future<Void> start() {
     return worker.executeBlocking(() -> {
-      if (config.file() != null) {
+      Path dir = managedDir;
+      if (dir != null && Files.isRegularFile(dir.resolve(MANAGED_ACTIVE))) {
+        activeWatch.file = dir.resolve(MANAGED_ACTIVE);
+        LOG.info("rules: running the rolled-out rules {} instead of rules.file", activeWatch.file);
+      }
+      if (dir != null && Files.isRegularFile(dir.resolve(MANAGED_SHADOW))) {
+        shadowWatch.file = dir.resolve(MANAGED_SHADOW);
+      }
+      if (activeWatch.file != null) {
         engine.install(activeWatch.load());
       }
-      if (config.shadowFile() != null) {
+      if (shadowWatch.file != null) {
         engine.installShadow(shadowWatch.load());
       }
       int restored = engine.restore(state::get);
@@ -133,7 +160,7 @@ public final class LocalRules implements IngestHook {
           engine.shadowSet() == null ? 0 : engine.shadowSet().rules().size(), restored);
       return (Void) null;
     }).onSuccess(v -> {
-      if (config.enabled()) {
+      if (config.enabled() || managedDir != null) {
         reloadTimer = vertx.setPeriodic(config.reloadIntervalMs(), id -> poll());
       }
       snapshotTimer = vertx.setPeriodic(config.snapshotIntervalMs(), id -> snapshotAsync());
@@ -255,23 +282,109 @@ public final class LocalRules implements IngestHook {
       return Future.succeededFuture();
     }
     return worker.executeBlocking(() -> {
-      RuleSet a = activeWatch.reloadIfChanged();
-      if (a != null) {
-        engine.install(a);
-        activeWatch.installed(a);
-      }
-      RuleSet s = shadowWatch.reloadIfChanged();
-      if (s != null) {
-        engine.installShadow(s);
-        shadowWatch.installed(s);
+      synchronized (swapLock) {
+        RuleSet a = activeWatch.reloadIfChanged();
+        if (a != null) {
+          engine.install(a);
+          activeWatch.installed(a);
+        }
+        RuleSet s = shadowWatch.reloadIfChanged();
+        if (s != null) {
+          engine.installShadow(s);
+          shadowWatch.installed(s);
+        }
       }
       return (Void) null;
     }).onComplete(ar -> polling.set(false));
   }
 
+  /**
+   * Installs rules rolled out from the cloud, atomically: both texts are parsed and compiled
+   * first, and only when both are valid are they written to the managed folder (temporary file,
+   * fsync, rename) and swapped in, exactly as a hot reload does. On any error nothing changes and
+   * the future fails with a {@link RulesFileException} (one line: file, line, rule, error).
+   *
+   * @param active the active rules' YAML, or null for the node's own {@code rules.file} (none: no rules)
+   * @param shadow the shadow rules' YAML, or null for the node's own {@code rules.shadowFile} (none: no shadow)
+   * @return the installed active and shadow versions
+   * @throws IllegalStateException (failed future) when no managed folder was set
+   */
+  public Future<Installed> applyManaged(String active, String shadow) {
+    Path dir = managedDir;
+    if (dir == null) {
+      return Future.failedFuture(new IllegalStateException("rules are not managed (rules.managed=false)"));
+    }
+    return worker.executeBlocking(() -> {
+      synchronized (swapLock) {
+        Path activeFile = dir.resolve(MANAGED_ACTIVE);
+        Path shadowFile = dir.resolve(MANAGED_SHADOW);
+        RuleSet a = active != null ? compileText(MANAGED_ACTIVE, active)
+            : config.file() == null ? RuleSet.empty() : RuleCompiler.compile(RulesFile.read(config.file()),
+                clock.instant());
+        RuleSet s = shadow != null ? compileText(MANAGED_SHADOW, shadow)
+            : config.shadowFile() == null ? null : RuleCompiler.compile(RulesFile.read(config.shadowFile()),
+                clock.instant());
+        try {
+          Files.createDirectories(dir);
+          if (active != null) {
+            writeAtomically(activeFile, active);
+          } else {
+            Files.deleteIfExists(activeFile);
+          }
+          if (shadow != null) {
+            writeAtomically(shadowFile, shadow);
+          } else {
+            Files.deleteIfExists(shadowFile);
+          }
+        } catch (IOException e) {
+          throw new RulesFileException(dir + ": cannot write the rolled-out rules: " + e);
+        }
+        engine.install(a);
+        activeWatch.adopt(active != null ? activeFile : config.file(), a);
+        engine.installShadow(s);
+        shadowWatch.adopt(shadow != null ? shadowFile : config.shadowFile(), s);
+        LOG.info("rules: rolled-out rules installed: active {} ({}), shadow {}", a.version(),
+            active != null ? "cloud" : "rules.file", s == null ? "none" : s.version());
+        return new Installed(active == null ? null : a.version(), s == null ? null : s.version());
+      }
+    });
+  }
+
+  /**
+   * Versions installed by {@link #applyManaged}.
+   *
+   * @param active the rolled-out active version, null when the node's own rules file runs
+   * @param shadow the shadow version, null without shadow rules
+   */
+  public record Installed(String active, String shadow) {}
+
+  /** Whether the active rules come from the managed folder (a rollout) rather than {@code rules.file}. */
+  public boolean runsManagedRules() {
+    Path dir = managedDir;
+    Path f = activeWatch.file;
+    return dir != null && f != null && f.equals(dir.resolve(MANAGED_ACTIVE));
+  }
+
+  private RuleSet compileText(String origin, String text) {
+    return RuleCompiler.compile(RulesFile.parse(origin, text.getBytes(StandardCharsets.UTF_8)), clock.instant());
+  }
+
+  private static void writeAtomically(Path file, String text) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+      ch.force(true);
+    }
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
   /** One watched rules file: its last seen (mtime, size), its last error. */
   private final class FileWatch {
-    private final Path file;
+    /** The watched file; changes only under swapLock (or before start). */
+    volatile Path file;
     private final String role;
     private final Counter ok;
     private final Counter rejected;
@@ -298,6 +411,15 @@ public final class LocalRules implements IngestHook {
           set.rules().size(), set.schemas().size(), set.version());
     }
 
+    /** Watches {@code f} from now on, with {@code set} as its installed content. Worker, under swapLock. */
+    void adopt(Path f, RuleSet set) {
+      file = f;
+      loadedStamp = f == null ? "" : stampOf(f);
+      seenStamp = loadedStamp;
+      lastError = null;
+      lastErrorAt = null;
+    }
+
     /** Reads and compiles the file; throws RulesFileException. Worker. */
     RuleSet load() {
       loadedStamp = stampOf(file);
@@ -310,6 +432,7 @@ public final class LocalRules implements IngestHook {
      * consecutive polls) and is valid; null otherwise. Worker.
      */
     RuleSet reloadIfChanged() {
+      Path file = this.file;
       if (file == null) {
         return null;
       }
@@ -397,7 +520,8 @@ public final class LocalRules implements IngestHook {
   public JsonObject status() {
     RuleSet a = engine.activeSet();
     JsonObject out = new JsonObject()
-        .put("file", config.file() == null ? null : config.file().toString())
+        .put("file", activeWatch.file == null ? null : activeWatch.file.toString())
+        .put("source", runsManagedRules() ? "cloud" : "file")
         .put("version", a.version())
         .put("loadedAt", a.loadedAt().equals(Instant.EPOCH) ? null : a.loadedAt().toString())
         .put("count", a.rules().size())
@@ -406,9 +530,9 @@ public final class LocalRules implements IngestHook {
         .put("lastErrorAt", activeWatch.lastErrorAt == null ? null : activeWatch.lastErrorAt.toString())
         .put("fires", new JsonObject(new LinkedHashMap<>(engine.activeFires())));
     RuleSet s = engine.shadowSet();
-    if (s != null || config.shadowFile() != null) {
+    if (s != null || shadowWatch.file != null) {
       out.put("shadow", new JsonObject()
-          .put("file", String.valueOf(config.shadowFile()))
+          .put("file", String.valueOf(shadowWatch.file))
           .put("version", s == null ? null : s.version())
           .put("loadedAt", s == null ? null : s.loadedAt().toString())
           .put("count", s == null ? 0 : s.rules().size())

@@ -10,8 +10,10 @@ import java.nio.file.Path;
  * @param shadowFile         a rules file evaluated in shadow (actions counted, not executed), or null
  * @param reloadIntervalMs   how often the files' mtime and size are polled (> 0)
  * @param snapshotIntervalMs how often rule state is snapshotted to RocksDB (> 0)
+ * @param managed            whether rules rolled out from the cloud replace these files ({@code rules.managed})
  */
-public record RulesConfig(Path file, Path shadowFile, long reloadIntervalMs, long snapshotIntervalMs) {
+public record RulesConfig(Path file, Path shadowFile, long reloadIntervalMs, long snapshotIntervalMs,
+    boolean managed) {
   public static final long DEFAULT_RELOAD_INTERVAL_MS = 2_000;
   public static final long DEFAULT_SNAPSHOT_INTERVAL_MS = 10_000;
 
@@ -19,6 +21,11 @@ public record RulesConfig(Path file, Path shadowFile, long reloadIntervalMs, lon
     if (reloadIntervalMs <= 0 || snapshotIntervalMs <= 0) {
       throw new IllegalArgumentException("intervals must be > 0");
     }
+  }
+
+  /** Files and intervals; cloud rollouts accepted. */
+  public RulesConfig(Path file, Path shadowFile, long reloadIntervalMs, long snapshotIntervalMs) {
+    this(file, shadowFile, reloadIntervalMs, snapshotIntervalMs, true);
   }
 
   /** No rules files. */

@@ -42,11 +42,22 @@ final class RulesHarness implements AutoCloseable {
     this.config = config;
   }
 
+  Path managedDir;
+
+  /** Lets the rules accept rollouts kept in {@code dir} (set before start). */
+  RulesHarness managed(Path dir) {
+    this.managedDir = dir;
+    return this;
+  }
+
   RulesHarness start() {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     log = EventLog.open(dbDir, new LogSettings(65_536, 64L * 1024 * 1024, 4096), vertx, registry);
     rules = new LocalRules(vertx, config, NODE, log, (t, b) -> ingest.publishLocal(t, b), registry,
         Clock.systemUTC());
+    if (managedDir != null) {
+      rules.managedDir(managedDir);
+    }
     await(rules.start(), 30);
     ingest = new MqttIngest(vertx, IngestSettings.plain("127.0.0.1", 0, 262_144).withEventLoops(2), log, registry,
         Clock.systemUTC(), rules);

@@ -15,9 +15,9 @@ import picocli.CommandLine.Spec;
  * I/O) exit 1. Never prints a stack trace.
  */
 @Command(name = "provisioning", mixinStandardHelpOptions = true, version = "provisioning 0.1.0",
-    description = "edgesync fleet tool: fleet CA, cloud server certificate, node enrolment, revocation, MQTT users.",
+    description = "edgesync fleet tool: fleet CA, cloud server certificate, node enrolment, revocation, MQTT users, rule rollouts.",
     subcommands = {InitCaCommand.class, ServerCertCommand.class, EnrolCommand.class, RevokeCommand.class,
-        RefreshCrlCommand.class, ListCommand.class, MqttUserCommand.class},
+        RefreshCrlCommand.class, ListCommand.class, MqttUserCommand.class, RolloutCommand.class},
     commandListHeading = "%nCommands:%n",
     footer = {"", "Run 'provisioning COMMAND --help' for a command's options. Exit codes: 0 ok, 1 failure, 2 usage error."})
 public final class ProvisioningMain implements Runnable {
@@ -31,7 +31,7 @@ public final class ProvisioningMain implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "missing command: init-ca, server-cert, enrol, revoke, refresh-crl, list or mqtt-user");
+    throw new ParameterException(spec.commandLine(), "missing command: init-ca, server-cert, enrol, revoke, refresh-crl, list, mqtt-user or rollout");
   }
 
   public static void main(String[] args) {

@@ -36,7 +36,7 @@ class UsageTest {
     Cli.Result r = Cli.run();
 
     assertEquals(2, r.code(), r.toString());
-    assertEquals(List.of("provisioning: missing command: init-ca, server-cert, enrol, revoke, refresh-crl, list or mqtt-user (try --help)"),
+    assertEquals(List.of("provisioning: missing command: init-ca, server-cert, enrol, revoke, refresh-crl, list, mqtt-user or rollout (try --help)"),
         r.errLines());
   }
 
