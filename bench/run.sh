@@ -17,7 +17,7 @@
 # --quick: ~1-3 min smoke run (200k messages); default: 1M messages, ~4-8 min. --jfr records
 # the edge with JFR during phase D and prints its hottest methods. Environment: BENCH_DIR (data
 # and logs, default /tmp/edgesync-bench-<timestamp>, removed at the end unless BENCH_KEEP=1), JAVA,
-# BENCH_SOAK_SECONDS (default 600).
+# BENCH_SOAK_SECONDS (default 600), BENCH_EDGE_JAR (another edge-node.jar, e.g. a saved baseline).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -69,7 +69,7 @@ if [ "$need_build" = 1 ]; then
 fi
 LOADGEN_JAR="$ROOT/loadgen/target/loadgen.jar"
 CLOUD_JAR="$ROOT/cloud-ingest/target/cloud-ingest.jar"
-EDGE_JAR="$ROOT/edge-node/target/edge-node.jar"
+EDGE_JAR="${BENCH_EDGE_JAR:-$ROOT/edge-node/target/edge-node.jar}"
 LG=("$JAVA" -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar "$LOADGEN_JAR")
 
 # ---- process bookkeeping: everything we start is stopped on exit / Ctrl-C ----
