@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -74,7 +75,12 @@ public final class DedupIndex {
 
   // writer thread
   private final TreeMap<Long, Bucket> buckets = new TreeMap<>();
+  /** The buckets newest first (no iterator or view per check); rebuilt when a bucket comes or goes. */
+  private Bucket[] newestFirst = new Bucket[0];
   private final Map<ByteBuffer, Staged> staged = new HashMap<>();
+  /** Hashes of the keys staged by the current group, in order (the filters learn them on commit). */
+  private long[] stagedHashes = new long[1024];
+  private int stagedCount;
   private long now = Long.MIN_VALUE;
   private long groupBucket;
 
@@ -164,6 +170,7 @@ public final class DedupIndex {
   /** Starts a group commit: fixes the group's time and drops expired buckets. Writer thread. */
   public void begin() {
     staged.clear();
+    stagedCount = 0;
     advanceClock();
     groupBucket = Math.floorDiv(now, bucketMs) * bucketMs;
     dropExpired();
@@ -186,11 +193,12 @@ public final class DedupIndex {
     }
     boolean probed = false;
     long expired = expiredThrough();
-    for (Bucket b : buckets.descendingMap().values()) {
+    long hash = key.hash();
+    for (Bucket b : newestFirst) {
       if (b.start <= expired) {
         break;
       }
-      if (!b.filter.mightContain(key.hash())) {
+      if (!b.filter.mightContain(hash)) {
         continue;
       }
       probed = true;
@@ -231,17 +239,22 @@ public final class DedupIndex {
     value.putLong(seq);
     put.accept(storeKey(groupBucket, key.suffix()), value.array());
     staged.put(ByteBuffer.wrap(key.suffix()), new Staged(key, seq));
+    if (stagedCount == stagedHashes.length) {
+      stagedHashes = Arrays.copyOf(stagedHashes, stagedCount * 2);
+    }
+    stagedHashes[stagedCount++] = key.hash();
   }
 
   /** The group's batch is durable: its keys join the current bucket's filter. Writer thread. */
   public void committed() {
     if (!staged.isEmpty()) {
       Bucket b = bucket(groupBucket);
-      for (Staged s : staged.values()) {
-        b.filter.put(s.key().hash());
+      for (int i = 0; i < stagedCount; i++) {
+        b.filter.put(stagedHashes[i]);
       }
       b.keys += staged.size();
       staged.clear();
+      stagedCount = 0;
       publish();
     }
   }
@@ -249,6 +262,7 @@ public final class DedupIndex {
   /** The group's batch failed: nothing of it is stored, forget what it staged. Writer thread. */
   public void aborted() {
     staged.clear();
+    stagedCount = 0;
   }
 
   /** Non-blocking snapshot for {@code /status}. */
@@ -292,12 +306,22 @@ public final class DedupIndex {
       }
       it.remove();
     }
+    reindex();
     publish();
   }
 
   private Bucket bucket(long start) {
-    return buckets.computeIfAbsent(start,
-        s -> new Bucket(s, BloomFilter.forKeys(settings.maxKeysPerBucket(), DedupSettings.BLOOM_FPP)));
+    Bucket b = buckets.get(start);
+    if (b == null) {
+      b = new Bucket(start, BloomFilter.forKeys(settings.maxKeysPerBucket(), DedupSettings.BLOOM_FPP));
+      buckets.put(start, b);
+      reindex();
+    }
+    return b;
+  }
+
+  private void reindex() {
+    newestFirst = buckets.descendingMap().values().toArray(new Bucket[0]);
   }
 
   private void publish() {
