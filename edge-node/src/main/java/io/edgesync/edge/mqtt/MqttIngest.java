@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * their topic ACLs by {@link MqttAuthenticator} when {@code mqtt.auth} is not none),
  * wraps every PUBLISH in an envelope and appends it to the {@link EventLog}. A QoS1 PUBACK
  * (QoS2 PUBREC) is sent only once the event is durable; QoS0 gets no acknowledgement. The
- * PUBACKs a group commit releases for one connection go out in one socket flush
+ * PUBACKs a group commit releases for one connection go out in one socket write
  * ({@link AckWriter}).
  *
  * <p>Per PUBLISH: source = client id; priority from {@code streams.*}; a payload that looks
@@ -150,8 +150,8 @@ public final class MqttIngest {
         .description("times a publishing socket stopped being read (log queue above high watermark)")
         .register(registry);
     this.pubackFlushes = Counter.builder("edge.mqtt.puback.flushes")
-        .description("socket flushes carrying coalesced QoS1 PUBACKs (one per connection per completed group "
-            + "commit; edge_puback_seconds_count / this = PUBACKs per flush)").register(registry);
+        .description("socket writes carrying batched QoS1 PUBACKs (about one per connection per completed group "
+            + "commit; edge_puback_seconds_count / this = PUBACKs per write)").register(registry);
     this.invalidJson = Counter.builder("edge.mqtt.json.invalid")
         .description("payloads starting with '{' that are not valid JSON (stored as opaque)").register(registry);
     Gauge.builder("edge.mqtt.connections", connections, Set::size)
@@ -607,6 +607,7 @@ public final class MqttIngest {
     }
     try {
       if (qos == 1) {
+        c.acks.flush(); // the batched PUBACKs of earlier PUBLISHes go first (PUBACK order)
         c.endpoint.publishAcknowledge(packetId, MqttPubAckReasonCode.NOT_AUTHORIZED, MqttProperties.NO_PROPERTIES);
       } else if (qos == 2) {
         c.endpoint.publishReceived(packetId, MqttPubRecReasonCode.NOT_AUTHORIZED, MqttProperties.NO_PROPERTIES);
@@ -622,7 +623,7 @@ public final class MqttIngest {
     }
     try {
       if (qos == 1) {
-        c.acks.puback(packetId); // flushed once per connection at the end of this task
+        c.acks.puback(packetId); // written with the others of this task, in one write and flush
       } else {
         c.endpoint.publishReceived(packetId);
       }
