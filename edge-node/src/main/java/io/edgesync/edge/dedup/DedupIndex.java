@@ -6,11 +6,8 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
@@ -62,9 +59,6 @@ public final class DedupIndex {
     }
   }
 
-  /** A key put into the current group's batch. */
-  private record Staged(DedupKey key, long seq) {}
-
   private final DedupSettings settings;
   private final DedupStore store;
   private final LongSupplier clockMs;
@@ -77,10 +71,7 @@ public final class DedupIndex {
   private final TreeMap<Long, Bucket> buckets = new TreeMap<>();
   /** The buckets newest first (no iterator or view per check); rebuilt when a bucket comes or goes. */
   private Bucket[] newestFirst = new Bucket[0];
-  private final Map<ByteBuffer, Staged> staged = new HashMap<>();
-  /** Hashes of the keys staged by the current group, in order (the filters learn them on commit). */
-  private long[] stagedHashes = new long[1024];
-  private int stagedCount;
+  private final StagedKeys staged = new StagedKeys();
   private long now = Long.MIN_VALUE;
   private long groupBucket;
 
@@ -170,7 +161,6 @@ public final class DedupIndex {
   /** Starts a group commit: fixes the group's time and drops expired buckets. Writer thread. */
   public void begin() {
     staged.clear();
-    stagedCount = 0;
     advanceClock();
     groupBucket = Math.floorDiv(now, bucketMs) * bucketMs;
     dropExpired();
@@ -187,9 +177,9 @@ public final class DedupIndex {
     if (!key.checked()) {
       return Check.NEW;
     }
-    Staged s = staged.get(ByteBuffer.wrap(key.suffix()));
+    DedupKey s = staged.get(key);
     if (s != null) {
-      return decide(key, s.key().fingerprint(), s.seq());
+      return decide(key, s.fingerprint(), staged.seq(key));
     }
     boolean probed = false;
     long expired = expiredThrough();
@@ -238,23 +228,18 @@ public final class DedupIndex {
     }
     value.putLong(seq);
     put.accept(storeKey(groupBucket, key.suffix()), value.array());
-    staged.put(ByteBuffer.wrap(key.suffix()), new Staged(key, seq));
-    if (stagedCount == stagedHashes.length) {
-      stagedHashes = Arrays.copyOf(stagedHashes, stagedCount * 2);
-    }
-    stagedHashes[stagedCount++] = key.hash();
+    staged.put(key, seq);
   }
 
   /** The group's batch is durable: its keys join the current bucket's filter. Writer thread. */
   public void committed() {
-    if (!staged.isEmpty()) {
+    if (staged.size() > 0) {
       Bucket b = bucket(groupBucket);
-      for (int i = 0; i < stagedCount; i++) {
-        b.filter.put(stagedHashes[i]);
+      for (int i = 0; i < staged.size(); i++) {
+        b.filter.put(staged.hashAt(i));
       }
       b.keys += staged.size();
       staged.clear();
-      stagedCount = 0;
       publish();
     }
   }
@@ -262,7 +247,6 @@ public final class DedupIndex {
   /** The group's batch failed: nothing of it is stored, forget what it staged. Writer thread. */
   public void aborted() {
     staged.clear();
-    stagedCount = 0;
   }
 
   /** Non-blocking snapshot for {@code /status}. */
