@@ -10,7 +10,8 @@
 #          after=edge-node/target/edge-node.jar
 #
 # JVM_FLAGS default to the bounded ones of the systemd unit (docs/OPERATIONS.md "Memory bounds").
-# --jfr records each edge run (settings=profile) into $BENCH_DIR/<name>-r<round>.jfr and prints
+# --jfr records each edge run under load (settings=profile, started once the edge is ready, so
+# start-up is left out) into $BENCH_DIR/<name>-r<round>.jfr and prints
 # its hottest frames. Load: 8 QoS1 connections, 200-byte JSON payloads, window 1000 (bench/run.sh
 # defaults). Environment: BENCH_DIR (default /tmp/edgesync-ab-<timestamp>, kept), JAVA.
 set -euo pipefail
@@ -68,13 +69,14 @@ edge_run() {  # NAME JAR OPTS ROUND: prints "rate p50 p99 cpu hwm"
   ports=($("${LG[@]}" ports 2)); mqtt=${ports[0]}; http=${ports[1]}
   rm -rf "$data"
   local jvm; read -r -a jvm <<< "$opts"
-  [ "$JFR" = 1 ] && jvm+=("-XX:StartFlightRecording=settings=profile,filename=$RUN/$name-r$round.jfr")
   "$JAVA" "${jvm[@]}" -jar "$jar" --set node.id=ab-1 --set "data.dir=$data" --set "mqtt.port=$mqtt" \
     --set mqtt.tlsPort=0 --set "http.port=$http" > "$RUN/$name-r$round.log" 2>&1 & CHILD=$!
-  for _ in $(seq 1 600); do grep -q "edge-node ready" "$RUN/$name-r$round.log" && break; sleep 0.1; done
+  for _ in $(seq 1 600); do grep -q "edge-node ready" "$RUN/$name-r$round.log" 2>/dev/null && break; sleep 0.1; done
+  [ "$JFR" = 1 ] && jcmd "$CHILD" JFR.start name=ab settings=profile > /dev/null 2>&1
   local t0; t0=$(ticks "$CHILD")
   "${LG[@]}" mqtt --port "$mqtt" "${COMMON[@]}" --tag ed --timeout 300 --out "$RUN/$name.kv" > "$RUN/loadgen-$name.log" 2>&1
   local t=$(( $(ticks "$CHILD") - t0 )) hwm; hwm=$(hwm_mb "$CHILD")
+  [ "$JFR" = 1 ] && jcmd "$CHILD" JFR.stop name=ab filename="$RUN/$name-r$round.jfr" > /dev/null 2>&1
   stop_child
   echo "$(kv "$RUN/$name.kv" accepted_rate) $(kv "$RUN/$name.kv" puback_p50_ms) $(kv "$RUN/$name.kv" puback_p99_ms)" \
     "$(awk -v t="$t" -v hz="$HZ" -v s="$(kv "$RUN/$name.kv" pub_seconds)" 'BEGIN { printf "%.2f", t / hz / s }')" "$hwm"
