@@ -154,7 +154,8 @@ public record EdgeConfig(
     QuotaSettings quota = quota(s);
     DedupSettings dedup = new DedupSettings(s.bool(DEDUP_ENABLED, DEFAULT_DEDUP_ENABLED),
         s.duration(DEDUP_WINDOW, DEFAULT_DEDUP_WINDOW, Duration.ofSeconds(1), Duration.ofDays(7)),
-        s.integer(DEDUP_MAX_KEYS_PER_BUCKET, DEFAULT_DEDUP_MAX_KEYS_PER_BUCKET, 1_000, 50_000_000));
+        s.integer(DEDUP_MAX_KEYS_PER_BUCKET, DEFAULT_DEDUP_MAX_KEYS_PER_BUCKET, 1_000, 50_000_000),
+        s.longValue(DEDUP_MAX_BLOOM_BYTES, DedupSettings.DEFAULT_MAX_BLOOM_BYTES, 0, 1L << 34));
 
     int maxBatchEvents = s.integer(FORWARD_MAX_BATCH_EVENTS, DEFAULT_FORWARD_MAX_BATCH_EVENTS, 1, 1_000_000);
     int maxBatchBytes = s.integer(FORWARD_MAX_BATCH_BYTES, DEFAULT_FORWARD_MAX_BATCH_BYTES, 1, 256 * 1024 * 1024);

@@ -47,6 +47,7 @@ public final class EdgeKeys {
   public static final String DEDUP_ENABLED = "dedup.enabled";
   public static final String DEDUP_WINDOW = "dedup.window";
   public static final String DEDUP_MAX_KEYS_PER_BUCKET = "dedup.maxKeysPerBucket";
+  public static final String DEDUP_MAX_BLOOM_BYTES = "dedup.maxBloomBytes";
   public static final String RULES_FILE = "rules.file";
   public static final String RULES_SHADOW_FILE = "rules.shadowFile";
   public static final String RULES_RELOAD_INTERVAL_MS = "rules.reloadIntervalMs";
@@ -151,6 +152,8 @@ public final class EdgeKeys {
       new Key(DEDUP_WINDOW, "10m", "how long a stored (source, id) / (client, packet id) catches duplicates (1s..7d)"),
       new Key(DEDUP_MAX_KEYS_PER_BUCKET, String.valueOf(DEFAULT_DEDUP_MAX_KEYS_PER_BUCKET),
           "keys per time bucket (window/10) the Bloom filters are sized for (~1.2 bytes each); above it more RocksDB lookups"),
+      new Key(DEDUP_MAX_BLOOM_BYTES, "24m", "heap all dedup Bloom filters may take; a full bucket gets another filter "
+          + "twice as large while this allows (beyond: more RocksDB lookups, answers stay exact)"),
       new Key(RULES_FILE, "", "local rules and schemas (YAML, docs/RULES.md); relative to the config file's folder; "
           + "none = no rules; an invalid file stops the start (exit 2)"),
       new Key(RULES_SHADOW_FILE, "", "rules evaluated in shadow on the same traffic: fires counted, actions not executed"),

@@ -46,6 +46,13 @@ public final class BloomFilter {
     return new BloomFilter(bits, k);
   }
 
+  /** Heap a filter for {@code expectedKeys} at {@code fpp} takes ({@link #forKeys} then {@link #byteSize}). */
+  public static long bytesFor(long expectedKeys, double fpp) {
+    double ln2 = Math.log(2);
+    long bits = Math.max(64, (long) Math.ceil(-expectedKeys * Math.log(fpp) / (ln2 * ln2)));
+    return Math.max(1, (bits + BLOCK_BITS - 1) / BLOCK_BITS) * BLOCK_WORDS * Long.BYTES;
+  }
+
   /** Adds {@code hash}. */
   public void put(long hash) {
     int base = block(hash);

@@ -15,6 +15,7 @@ import java.util.Arrays;
  */
 final class StagedKeys {
   private DedupKey[] keys = new DedupKey[2048];
+  private long[] hashes = new long[2048]; // keys[i].hash(), read without dereferencing the key
   private long[] seqs = new long[2048];
   /** Slots in use, in first-staging order (for clearing and for the Bloom filters on commit). */
   private int[] used = new int[1024];
@@ -27,13 +28,12 @@ final class StagedKeys {
 
   /** The staged key equal to {@code key}, or null. */
   DedupKey get(DedupKey key) {
-    int slot = find(keys, key);
-    return keys[slot];
+    return keys[find(keys, hashes, key)];
   }
 
   /** The seq staged with the key equal to {@code key}; only after {@link #get} returned non-null. */
   long seq(DedupKey key) {
-    return seqs[find(keys, key)];
+    return seqs[find(keys, hashes, key)];
   }
 
   /** Stages {@code key → seq}, replacing an equal key's entry. */
@@ -41,7 +41,7 @@ final class StagedKeys {
     if ((size + 1) * 2 > keys.length) {
       grow();
     }
-    int slot = find(keys, key);
+    int slot = find(keys, hashes, key);
     if (keys[slot] == null) {
       if (size == used.length) {
         used = Arrays.copyOf(used, size * 2);
@@ -49,12 +49,13 @@ final class StagedKeys {
       used[size++] = slot;
     }
     keys[slot] = key;
+    hashes[slot] = key.hash();
     seqs[slot] = seq;
   }
 
   /** Hash of the i-th staged key (0 ≤ i < size), in first-staging order. */
   long hashAt(int i) {
-    return keys[used[i]].hash();
+    return hashes[used[i]];
   }
 
   void clear() {
@@ -65,12 +66,13 @@ final class StagedKeys {
   }
 
   /** The slot holding a key equal to {@code key}, or the empty slot where it would go. */
-  private static int find(DedupKey[] table, DedupKey key) {
+  private static int find(DedupKey[] table, long[] tableHashes, DedupKey key) {
     int mask = table.length - 1;
-    int slot = (int) (key.hash() ^ (key.hash() >>> 32)) & mask;
+    long hash = key.hash();
+    int slot = (int) (hash ^ (hash >>> 32)) & mask;
     while (true) {
       DedupKey k = table[slot];
-      if (k == null || (k.hash() == key.hash() && Arrays.equals(k.suffix(), key.suffix()))) {
+      if (k == null || (tableHashes[slot] == hash && Arrays.equals(k.suffix(), key.suffix()))) {
         return slot;
       }
       slot = (slot + 1) & mask;
@@ -79,13 +81,16 @@ final class StagedKeys {
 
   private void grow() {
     DedupKey[] oldKeys = keys;
+    long[] oldHashes = hashes;
     long[] oldSeqs = seqs;
     keys = new DedupKey[oldKeys.length * 2];
+    hashes = new long[oldKeys.length * 2];
     seqs = new long[oldKeys.length * 2];
     for (int i = 0; i < size; i++) {
       int from = used[i];
-      int to = find(keys, oldKeys[from]);
+      int to = find(keys, hashes, oldKeys[from]);
       keys[to] = oldKeys[from];
+      hashes[to] = oldHashes[from];
       seqs[to] = oldSeqs[from];
       used[i] = to;
     }
