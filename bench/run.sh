@@ -17,7 +17,8 @@
 # --quick: ~1-3 min smoke run (200k messages); default: 1M messages, ~4-8 min. --jfr records
 # the edge with JFR during phase D and prints its hottest methods. Environment: BENCH_DIR (data
 # and logs, default /tmp/edgesync-bench-<timestamp>, removed at the end unless BENCH_KEEP=1), JAVA,
-# BENCH_SOAK_SECONDS (default 600).
+# BENCH_SOAK_SECONDS (default 600), BENCH_EDGE_JAR (another edge-node.jar, e.g. a saved baseline),
+# BENCH_EDGE_OPTS (the edge's JVM flags instead of the bounded ones of the systemd unit).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -69,7 +70,7 @@ if [ "$need_build" = 1 ]; then
 fi
 LOADGEN_JAR="$ROOT/loadgen/target/loadgen.jar"
 CLOUD_JAR="$ROOT/cloud-ingest/target/cloud-ingest.jar"
-EDGE_JAR="$ROOT/edge-node/target/edge-node.jar"
+EDGE_JAR="${BENCH_EDGE_JAR:-$ROOT/edge-node/target/edge-node.jar}"
 LG=("$JAVA" -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar "$LOADGEN_JAR")
 
 # ---- process bookkeeping: everything we start is stopped on exit / Ctrl-C ----
@@ -180,7 +181,9 @@ PROV=("$JAVA" -jar "$ROOT/provisioning/target/provisioning.jar")
 # ---- B: edge alone (cloud absent: the edge buffers) ----
 say "B: edge durable ingest (cloud absent) ..."
 EDGE_DATA="$RUN/edge-data"
-EDGE_JVM=(-Xmx256m -XX:+UseG1GC)
+# the bounded-memory flags of the systemd unit (docs/OPERATIONS.md "Memory bounds"); BENCH_EDGE_OPTS overrides
+read -r -a EDGE_JVM <<< "${BENCH_EDGE_OPTS:--Xms128m -Xmx128m -XX:+UseSerialGC -XX:MaxDirectMemorySize=32m -XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=96m -XX:+ExitOnOutOfMemoryError}"
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 [ "$JFR" = 1 ] && EDGE_JVM+=(-XX:NativeMemoryTracking=summary)
 start edge "edge-node ready" "$JAVA" "${EDGE_JVM[@]}" -jar "$EDGE_JAR" --config "$RUN/edge/edge.yaml" \
   --set "mqtt.port=$P_MQTT" --set mqtt.tlsPort=0 --set "http.port=$P_EHTTP" \

@@ -149,10 +149,13 @@ public record EdgeConfig(
     int queueCapacity = s.integer(LOG_QUEUE_CAPACITY, DEFAULT_LOG_QUEUE_CAPACITY, 1, 10_000_000);
     long queueMaxBytes = s.longValue(LOG_QUEUE_MAX_BYTES, DEFAULT_LOG_QUEUE_MAX_BYTES, 1, 1L << 40);
     int maxGroup = s.integer(LOG_MAX_GROUP_EVENTS, DEFAULT_LOG_MAX_GROUP_EVENTS, 1, 1_000_000);
+    long memoryBytes = s.longValue(LOG_MEMORY_BYTES, LogSettings.DEFAULT_MEMORY_BYTES, LogSettings.MIN_MEMORY_BYTES,
+        1L << 40);
     QuotaSettings quota = quota(s);
     DedupSettings dedup = new DedupSettings(s.bool(DEDUP_ENABLED, DEFAULT_DEDUP_ENABLED),
         s.duration(DEDUP_WINDOW, DEFAULT_DEDUP_WINDOW, Duration.ofSeconds(1), Duration.ofDays(7)),
-        s.integer(DEDUP_MAX_KEYS_PER_BUCKET, DEFAULT_DEDUP_MAX_KEYS_PER_BUCKET, 1_000, 50_000_000));
+        s.integer(DEDUP_MAX_KEYS_PER_BUCKET, DEFAULT_DEDUP_MAX_KEYS_PER_BUCKET, 1_000, 50_000_000),
+        s.longValue(DEDUP_MAX_BLOOM_BYTES, DedupSettings.DEFAULT_MAX_BLOOM_BYTES, 0, 1L << 34));
 
     int maxBatchEvents = s.integer(FORWARD_MAX_BATCH_EVENTS, DEFAULT_FORWARD_MAX_BATCH_EVENTS, 1, 1_000_000);
     int maxBatchBytes = s.integer(FORWARD_MAX_BATCH_BYTES, DEFAULT_FORWARD_MAX_BATCH_BYTES, 1, 256 * 1024 * 1024);
@@ -200,7 +203,7 @@ public record EdgeConfig(
     IngestSettings mqtt = new IngestSettings(mqttHost, mqttPort, tlsPort, maxPayload, eventLoops, dedupClients,
         tlsPort > 0 ? tlsCert : null, tlsPort > 0 ? tlsKey : null, critical, bulk, mqttAuth);
     return new EdgeConfig(nodeId, group, dataDir, mqtt, httpHost, httpPort, endpoints, tlsCert, tlsKey, tlsCa,
-        new LogSettings(queueCapacity, queueMaxBytes, maxGroup, dedup, quota), forwarder, rules, heartbeatMs, feeds, retainReleased,
+        new LogSettings(queueCapacity, queueMaxBytes, maxGroup, dedup, quota, memoryBytes), forwarder, rules, heartbeatMs, feeds, retainReleased,
         bridges);
   }
 

@@ -44,9 +44,11 @@ public final class EdgeKeys {
   public static final String LOG_QUEUE_MAX_BYTES = "log.queueMaxBytes";
   public static final String LOG_MAX_GROUP_EVENTS = "log.maxGroupEvents";
   public static final String LOG_RETAIN_RELEASED = "log.retainReleased";
+  public static final String LOG_MEMORY_BYTES = "log.memoryBytes";
   public static final String DEDUP_ENABLED = "dedup.enabled";
   public static final String DEDUP_WINDOW = "dedup.window";
   public static final String DEDUP_MAX_KEYS_PER_BUCKET = "dedup.maxKeysPerBucket";
+  public static final String DEDUP_MAX_BLOOM_BYTES = "dedup.maxBloomBytes";
   public static final String RULES_FILE = "rules.file";
   public static final String RULES_SHADOW_FILE = "rules.shadowFile";
   public static final String RULES_RELOAD_INTERVAL_MS = "rules.reloadIntervalMs";
@@ -72,8 +74,8 @@ public final class EdgeKeys {
   static final int DEFAULT_MQTT_DEDUP_CLIENTS = 10_000;
   static final String DEFAULT_HTTP_HOST = "0.0.0.0";
   static final int DEFAULT_HTTP_PORT = 8081;
-  static final int DEFAULT_LOG_QUEUE_CAPACITY = 65_536;
-  static final long DEFAULT_LOG_QUEUE_MAX_BYTES = 64L * 1024 * 1024;
+  static final int DEFAULT_LOG_QUEUE_CAPACITY = 16_384;
+  static final long DEFAULT_LOG_QUEUE_MAX_BYTES = 16L * 1024 * 1024;
   static final int DEFAULT_LOG_MAX_GROUP_EVENTS = 4096;
   static final long DEFAULT_BUFFER_QUOTA_BYTES = 2L * 1024 * 1024 * 1024;
   static final double DEFAULT_BUFFER_HIGH_WATERMARK = 0.95;
@@ -146,6 +148,8 @@ public final class EdgeKeys {
       new Key(LOG_QUEUE_MAX_BYTES, String.valueOf(DEFAULT_LOG_QUEUE_MAX_BYTES),
           "envelope bytes waiting for the log writer; beyond it appends fail fast (log full)"),
       new Key(LOG_MAX_GROUP_EVENTS, String.valueOf(DEFAULT_LOG_MAX_GROUP_EVENTS), "most events per group commit (one fsync)"),
+      new Key(LOG_MEMORY_BYTES, "48m", "RocksDB memory budget: one block cache shared by every column family, charged "
+          + "with the memtables and the index/filter blocks (at least 8m)"),
       new Key(LOG_RETAIN_RELEASED, "0", "released (cloud-committed) events kept per class for POST /admin/replay, "
           + "outside the quota; 0 = deleted on release"),
       new Key(DEDUP_ENABLED, String.valueOf(DEFAULT_DEDUP_ENABLED),
@@ -153,6 +157,8 @@ public final class EdgeKeys {
       new Key(DEDUP_WINDOW, "10m", "how long a stored (source, id) / (client, packet id) catches duplicates (1s..7d)"),
       new Key(DEDUP_MAX_KEYS_PER_BUCKET, String.valueOf(DEFAULT_DEDUP_MAX_KEYS_PER_BUCKET),
           "keys per time bucket (window/10) the Bloom filters are sized for (~1.2 bytes each); above it more RocksDB lookups"),
+      new Key(DEDUP_MAX_BLOOM_BYTES, "24m", "heap all dedup Bloom filters may take; a full bucket gets another filter "
+          + "twice as large while this allows (beyond: more RocksDB lookups, answers stay exact)"),
       new Key(RULES_FILE, "", "local rules and schemas (YAML, docs/RULES.md); relative to the config file's folder; "
           + "none = no rules; an invalid file stops the start (exit 2)"),
       new Key(RULES_SHADOW_FILE, "", "rules evaluated in shadow on the same traffic: fires counted, actions not executed"),

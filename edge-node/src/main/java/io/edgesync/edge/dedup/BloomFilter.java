@@ -1,25 +1,34 @@
 package io.edgesync.edge.dedup;
 
 /**
- * A fixed-size Bloom filter over 64-bit hashes ({@link DedupHash}): {@code k} probe
- * positions from double hashing ({@code h1 + i * h2}). Sized once for an expected number
- * of keys and a false-positive rate; inserting more keys than planned never gives a false
- * negative, it only raises the false-positive rate.
+ * A fixed-size, cache-blocked Bloom filter over 64-bit hashes ({@link DedupHash}): the high
+ * 32 bits of a hash pick one 512-bit block (64 bytes, one or two cache lines), and the
+ * {@code k} probe positions lie inside that block (double hashing of a second 64-bit value
+ * mod 512). A lookup therefore touches one block instead of {@code k} random words; the
+ * price is a slightly higher false-positive rate than a plain filter of the same size (about
+ * 1.1-1.3 % instead of 1 % at the design load with 9.6 bits per key), which only costs an
+ * occasional extra RocksDB lookup. Sized once for an expected number of keys and a
+ * false-positive rate; inserting more keys than planned never gives a false negative, it only
+ * raises the false-positive rate. The layout is in memory only (filters are rebuilt from the
+ * stored keys on open), so it may change between versions.
  *
  * <p>Not thread-safe: the dedup index uses it from the log writer thread only.
  */
 public final class BloomFilter {
+  private static final int BLOCK_BITS = 512;
+  private static final int BLOCK_WORDS = BLOCK_BITS / Long.SIZE;
+
   private final long[] words;
-  private final long bits;
+  private final long blocks;
   private final int hashes;
 
   private BloomFilter(long bits, int hashes) {
-    long words = (bits + 63) >>> 6;
-    if (words << 6 >= 1L << 32) {
+    long blocks = Math.max(1, (bits + BLOCK_BITS - 1) / BLOCK_BITS);
+    if (blocks * BLOCK_WORDS > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("Bloom filter of " + bits + " bits is too large");
     }
-    this.words = new long[(int) words];
-    this.bits = words << 6;
+    this.words = new long[(int) (blocks * BLOCK_WORDS)];
+    this.blocks = blocks;
     this.hashes = hashes;
   }
 
@@ -37,34 +46,45 @@ public final class BloomFilter {
     return new BloomFilter(bits, k);
   }
 
+  /** Heap a filter for {@code expectedKeys} at {@code fpp} takes ({@link #forKeys} then {@link #byteSize}). */
+  public static long bytesFor(long expectedKeys, double fpp) {
+    double ln2 = Math.log(2);
+    long bits = Math.max(64, (long) Math.ceil(-expectedKeys * Math.log(fpp) / (ln2 * ln2)));
+    return Math.max(1, (bits + BLOCK_BITS - 1) / BLOCK_BITS) * BLOCK_WORDS * Long.BYTES;
+  }
+
   /** Adds {@code hash}. */
   public void put(long hash) {
-    long h2 = DedupHash.remix(hash) | 1;
-    long combined = hash;
+    int base = block(hash);
+    long h2 = DedupHash.remix(hash);
+    int a = (int) h2;
+    int b = (int) (h2 >>> 32) | 1; // odd: the k positions mod 512 are distinct
     for (int i = 0; i < hashes; i++) {
-      long bit = index(combined);
-      words[(int) (bit >>> 6)] |= 1L << bit;
-      combined += h2;
+      int bit = a & (BLOCK_BITS - 1);
+      words[base + (bit >>> 6)] |= 1L << bit;
+      a += b;
     }
   }
 
   /** False: {@code hash} was certainly never added. True: it may have been. */
   public boolean mightContain(long hash) {
-    long h2 = DedupHash.remix(hash) | 1;
-    long combined = hash;
+    int base = block(hash);
+    long h2 = DedupHash.remix(hash);
+    int a = (int) h2;
+    int b = (int) (h2 >>> 32) | 1;
     for (int i = 0; i < hashes; i++) {
-      long bit = index(combined);
-      if ((words[(int) (bit >>> 6)] & (1L << bit)) == 0) {
+      int bit = a & (BLOCK_BITS - 1);
+      if ((words[base + (bit >>> 6)] & (1L << bit)) == 0) {
         return false;
       }
-      combined += h2;
+      a += b;
     }
     return true;
   }
 
-  /** Maps a 64-bit value onto [0, bits) by its high 32 bits (multiply-shift, no division; bits < 2^32). */
-  private long index(long h) {
-    return ((h >>> 32) * bits) >>> 32;
+  /** First word of the block of {@code h}: its high 32 bits mapped onto [0, blocks) (multiply-shift). */
+  private int block(long h) {
+    return (int) (((h >>> 32) * blocks) >>> 32) * BLOCK_WORDS;
   }
 
   /** Heap held by the bit array. */
@@ -74,7 +94,7 @@ public final class BloomFilter {
 
   /** Number of bits. */
   public long bitSize() {
-    return bits;
+    return (long) words.length * Long.SIZE;
   }
 
   /** Probes per key. */

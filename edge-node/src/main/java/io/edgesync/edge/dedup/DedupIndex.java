@@ -6,10 +6,9 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
@@ -50,19 +49,36 @@ public final class DedupIndex {
     static final Check NEW = new Check(false, -1);
   }
 
+  /**
+   * One time bucket's filters: a first one sized for {@code dedup.maxKeysPerBucket}, then, each
+   * time the bucket holds as many keys as its filters were planned for, one twice as large as
+   * the last (a scalable Bloom filter: the false-positive rate stays near the sum of the
+   * segments' 1 % instead of climbing towards 100 % in an overfull filter), while the
+   * {@code dedup.maxBloomBytes} budget allows.
+   */
   private static final class Bucket {
     final long start;
-    final BloomFilter filter;
+    BloomFilter[] segments;
+    long lastPlanned;
+    long planned;
     long keys;
 
-    Bucket(long start, BloomFilter filter) {
+    Bucket(long start, BloomFilter first, long planned) {
       this.start = start;
-      this.filter = filter;
+      this.segments = new BloomFilter[] {first};
+      this.lastPlanned = planned;
+      this.planned = planned;
+    }
+
+    boolean mightContain(long hash) {
+      for (BloomFilter f : segments) {
+        if (f.mightContain(hash)) {
+          return true;
+        }
+      }
+      return false;
     }
   }
-
-  /** A key put into the current group's batch. */
-  private record Staged(DedupKey key, long seq) {}
 
   private final DedupSettings settings;
   private final DedupStore store;
@@ -74,8 +90,13 @@ public final class DedupIndex {
 
   // writer thread
   private final TreeMap<Long, Bucket> buckets = new TreeMap<>();
-  private final Map<ByteBuffer, Staged> staged = new HashMap<>();
+  /** The buckets newest first (no iterator or view per check); rebuilt when a bucket comes or goes. */
+  private Bucket[] newestFirst = new Bucket[0];
+  private final StagedKeys staged = new StagedKeys();
   private long now = Long.MIN_VALUE;
+  /** Heap of every live bucket's filters. */
+  private long filterBytes;
+  private boolean budgetWarned;
   private long groupBucket;
 
   // published for stats and gauges
@@ -143,9 +164,7 @@ public final class DedupIndex {
         scanned[1]++;
         return true;
       }
-      Bucket b = bucket(start);
-      b.filter.put(DedupHash.hash64(key, BUCKET_PREFIX, key.length - BUCKET_PREFIX));
-      b.keys++;
+      add(bucket(start), DedupHash.hash64(key, BUCKET_PREFIX, key.length - BUCKET_PREFIX));
       scanned[0]++;
       return true;
     });
@@ -180,17 +199,18 @@ public final class DedupIndex {
     if (!key.checked()) {
       return Check.NEW;
     }
-    Staged s = staged.get(ByteBuffer.wrap(key.suffix()));
+    DedupKey s = staged.get(key);
     if (s != null) {
-      return decide(key, s.key().fingerprint(), s.seq());
+      return decide(key, s.fingerprint(), staged.seq(key));
     }
     boolean probed = false;
     long expired = expiredThrough();
-    for (Bucket b : buckets.descendingMap().values()) {
+    long hash = key.hash();
+    for (Bucket b : newestFirst) {
       if (b.start <= expired) {
         break;
       }
-      if (!b.filter.mightContain(key.hash())) {
+      if (!b.mightContain(hash)) {
         continue;
       }
       probed = true;
@@ -230,17 +250,16 @@ public final class DedupIndex {
     }
     value.putLong(seq);
     put.accept(storeKey(groupBucket, key.suffix()), value.array());
-    staged.put(ByteBuffer.wrap(key.suffix()), new Staged(key, seq));
+    staged.put(key, seq);
   }
 
   /** The group's batch is durable: its keys join the current bucket's filter. Writer thread. */
   public void committed() {
-    if (!staged.isEmpty()) {
+    if (staged.size() > 0) {
       Bucket b = bucket(groupBucket);
-      for (Staged s : staged.values()) {
-        b.filter.put(s.key().hash());
+      for (int i = 0; i < staged.size(); i++) {
+        add(b, staged.hashAt(i));
       }
-      b.keys += staged.size();
       staged.clear();
       publish();
     }
@@ -287,27 +306,74 @@ public final class DedupIndex {
       return;
     }
     for (Iterator<Bucket> it = buckets.values().iterator(); it.hasNext(); ) {
-      if (it.next().start > through) {
+      Bucket gone = it.next();
+      if (gone.start > through) {
         break;
+      }
+      for (BloomFilter f : gone.segments) {
+        filterBytes -= f.byteSize();
       }
       it.remove();
     }
+    reindex();
     publish();
   }
 
   private Bucket bucket(long start) {
-    return buckets.computeIfAbsent(start,
-        s -> new Bucket(s, BloomFilter.forKeys(settings.maxKeysPerBucket(), DedupSettings.BLOOM_FPP)));
+    Bucket b = buckets.get(start);
+    if (b == null) {
+      BloomFilter first = BloomFilter.forKeys(settings.maxKeysPerBucket(), DedupSettings.BLOOM_FPP);
+      filterBytes += first.byteSize();
+      b = new Bucket(start, first, settings.maxKeysPerBucket());
+      buckets.put(start, b);
+      reindex();
+    }
+    return b;
+  }
+
+  /** Adds a key's hash to {@code b}, growing its filters when it is full and the budget allows. */
+  private void add(Bucket b, long hash) {
+    if (b.keys >= b.planned) {
+      grow(b);
+    }
+    b.segments[b.segments.length - 1].put(hash);
+    b.keys++;
+  }
+
+  private void grow(Bucket b) {
+    long next = Math.min(Integer.MAX_VALUE / 2, b.lastPlanned * 2);
+    BloomFilter f = null;
+    if (filterBytes + BloomFilter.bytesFor(next, DedupSettings.BLOOM_FPP) <= settings.maxBloomBytes()) {
+      f = BloomFilter.forKeys((int) next, DedupSettings.BLOOM_FPP);
+    }
+    if (f == null) {
+      // over budget: the last filter takes the rest of this bucket (false positives rise, answers stay exact)
+      b.planned = Long.MAX_VALUE;
+      if (!budgetWarned) {
+        budgetWarned = true;
+        LOG.warn("[db: {}] dedup Bloom filters at dedup.maxBloomBytes ({} bytes) with {} keys in the window: "
+            + "more checks need a RocksDB lookup (edge_dedup_lookups_total{{result=\"confirmed_new\"}})", name,
+            settings.maxBloomBytes(), keyCount);
+      }
+      return;
+    }
+    b.segments = Arrays.copyOf(b.segments, b.segments.length + 1);
+    b.segments[b.segments.length - 1] = f;
+    b.lastPlanned = next;
+    b.planned += next;
+    filterBytes += f.byteSize();
+  }
+
+  private void reindex() {
+    newestFirst = buckets.descendingMap().values().toArray(new Bucket[0]);
   }
 
   private void publish() {
-    long bytes = 0;
     long keys = 0;
     for (Bucket b : buckets.values()) {
-      bytes += b.filter.byteSize();
       keys += b.keys;
     }
-    bloomBytes = bytes;
+    bloomBytes = filterBytes;
     keyCount = keys;
     bucketCount = buckets.size();
   }

@@ -60,6 +60,10 @@ public final class DedupKey {
     if (source == null || id == null || source.indexOf('\0') >= 0) {
       return null;
     }
+    byte[] ascii = asciiKey(Kind.ID.code, source, id);
+    if (ascii != null) {
+      return new DedupKey(Kind.ID, ascii, 0, true);
+    }
     ByteArrayOutputStream b = new ByteArrayOutputStream(source.length() + id.length() + 2);
     b.write(Kind.ID.code);
     b.writeBytes(source.getBytes(StandardCharsets.UTF_8));
@@ -86,6 +90,33 @@ public final class DedupKey {
     byte[] t = topic.getBytes(StandardCharsets.UTF_8);
     long fingerprint = DedupHash.hash64(payload, 0, payload.length, DedupHash.hash64(t));
     return new DedupKey(Kind.PACKET_ID, b.toByteArray(), fingerprint, dup);
+  }
+
+  /**
+   * {@code code + a + 0x00 + b} when both are ASCII (their UTF-8 is one byte per char), built
+   * in one array; null otherwise. Same bytes as the general path, without its buffer copies.
+   */
+  private static byte[] asciiKey(byte code, String a, String b) {
+    int la = a.length();
+    int lb = b.length();
+    byte[] out = new byte[la + lb + 2];
+    out[0] = code;
+    for (int i = 0; i < la; i++) {
+      char c = a.charAt(i);
+      if (c >= 0x80) {
+        return null;
+      }
+      out[1 + i] = (byte) c;
+    }
+    out[la + 1] = 0;
+    for (int i = 0; i < lb; i++) {
+      char c = b.charAt(i);
+      if (c >= 0x80) {
+        return null;
+      }
+      out[la + 2 + i] = (byte) c;
+    }
+    return out;
   }
 
   public Kind kind() {

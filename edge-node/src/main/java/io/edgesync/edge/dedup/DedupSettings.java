@@ -10,17 +10,22 @@ import java.util.Objects;
  * @param enabled          whether appends carrying a {@link DedupKey} are checked at all
  * @param window           how long a stored key keeps catching duplicates (at least this
  *                         long, at most one bucket width more)
- * @param maxKeysPerBucket keys per time bucket its Bloom filter is sized for (1 % false
- *                         positives); above it the false-positive rate rises (more RocksDB
- *                         lookups), answers stay exact
+ * @param maxKeysPerBucket keys per time bucket its first Bloom filter is sized for (1 % false
+ *                         positives); a bucket that fills it gets another filter twice as large,
+ *                         and so on while {@code maxBloomBytes} allows
+ * @param maxBloomBytes    heap all the filters may take together; beyond it a full bucket keeps
+ *                         its last filter and that filter's false-positive rate rises (more
+ *                         RocksDB lookups), answers stay exact
  */
-public record DedupSettings(boolean enabled, Duration window, int maxKeysPerBucket) {
+public record DedupSettings(boolean enabled, Duration window, int maxKeysPerBucket, long maxBloomBytes) {
   /** Buckets per window: the window is covered by this many buckets (plus the current one). */
   public static final int BUCKETS_PER_WINDOW = 10;
   public static final Duration DEFAULT_WINDOW = Duration.ofMinutes(10);
   public static final int DEFAULT_MAX_KEYS_PER_BUCKET = 500_000;
   /** False-positive rate each bucket's filter is sized for. */
   public static final double BLOOM_FPP = 0.01;
+  /** Default heap for all the filters together: 24 MiB (~20M keys in the window). */
+  public static final long DEFAULT_MAX_BLOOM_BYTES = 24L * 1024 * 1024;
 
   public DedupSettings {
     Objects.requireNonNull(window, "window");
@@ -30,6 +35,14 @@ public record DedupSettings(boolean enabled, Duration window, int maxKeysPerBuck
     if (maxKeysPerBucket < 1) {
       throw new IllegalArgumentException("maxKeysPerBucket must be >= 1");
     }
+    if (maxBloomBytes < 0) {
+      throw new IllegalArgumentException("maxBloomBytes must be >= 0");
+    }
+  }
+
+  /** With the default filter budget ({@link #DEFAULT_MAX_BLOOM_BYTES}). */
+  public DedupSettings(boolean enabled, Duration window, int maxKeysPerBucket) {
+    this(enabled, window, maxKeysPerBucket, DEFAULT_MAX_BLOOM_BYTES);
   }
 
   /** Enabled, 10 minutes, 500,000 keys per bucket. */

@@ -38,6 +38,7 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
 import org.rocksdb.WALRecoveryMode;
 import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBufferManager;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -208,30 +209,43 @@ public final class EventLog implements LogReader, AutoCloseable {
     RocksDB.loadLibrary();
     Deque<AutoCloseable> handles = new ArrayDeque<>();
     try {
-      LRUCache cache = push(handles, new LRUCache(8L * 1024 * 1024));
+      // Memory bound (docs/ARCHITECTURE-edge.md "Memory bounds"): ONE block cache of
+      // log.memoryBytes for every column family; the write buffer manager charges the memtables
+      // to it (flushing the largest when they pass half of it), and index and filter blocks live
+      // in it too instead of growing with the number of SST files.
+      long budget = settings.memoryBytes();
+      LRUCache cache = push(handles, new LRUCache(budget, -1, false));
+      WriteBufferManager memtables = push(handles, new WriteBufferManager(budget / 2, cache));
+      long logMemtable = Math.min(16L * 1024 * 1024, budget / 6);
+      long smallMemtable = Math.min(2L * 1024 * 1024, budget / 16);
+      // log: append-only, keys in seq order; read back once by the forwarder, soon after writing
       ColumnFamilyOptions logOptions = push(handles, new ColumnFamilyOptions()
-          .setWriteBufferSize(32L * 1024 * 1024)
-          .setMaxWriteBufferNumber(3)
+          .setWriteBufferSize(logMemtable)
+          .setMaxWriteBufferNumber(2)
           .setCompressionType(CompressionType.LZ4_COMPRESSION)
           .setLevelCompactionDynamicLevelBytes(true)
-          .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setBlockSize(16 * 1024)));
+          .setTableFormatConfig(table(cache).setBlockSize(16 * 1024)));
       ColumnFamilyOptions metaOptions = push(handles, new ColumnFamilyOptions()
-          .setWriteBufferSize(4L * 1024 * 1024)
-          .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache)));
+          .setWriteBufferSize(smallMemtable)
+          .setMaxWriteBufferNumber(2)
+          .setTableFormatConfig(table(cache)));
       // dedup: point lookups confirm in-memory Bloom "maybe"s; RocksDB's own filter spares
       // reading data blocks of SST files that do not hold the key
       org.rocksdb.BloomFilter dedupFilter = push(handles, new org.rocksdb.BloomFilter(10, false));
       ColumnFamilyOptions dedupOptions = push(handles, new ColumnFamilyOptions()
-          .setWriteBufferSize(8L * 1024 * 1024)
-          .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(dedupFilter)));
+          .setWriteBufferSize(Math.min(4L * 1024 * 1024, budget / 12))
+          .setMaxWriteBufferNumber(2)
+          .setTableFormatConfig(table(cache).setFilterPolicy(dedupFilter)));
       ColumnFamilyOptions defaultOptions = push(handles, new ColumnFamilyOptions()
-          .setWriteBufferSize(4L * 1024 * 1024));
+          .setWriteBufferSize(smallMemtable)
+          .setMaxWriteBufferNumber(2));
       DBOptions dbOptions = push(handles, new DBOptions()
           .setCreateIfMissing(true)
           .setCreateMissingColumnFamilies(true)
           .setMaxTotalWalSize(64L * 1024 * 1024)
           .setWalRecoveryMode(WALRecoveryMode.PointInTimeRecovery)
           .setMaxBackgroundJobs(2)
+          .setWriteBufferManager(memtables)
           .setInfoLogLevel(InfoLogLevel.INFO_LEVEL)
           .setMaxLogFileSize(4L * 1024 * 1024)
           .setKeepLogFileNum(3));
@@ -257,6 +271,15 @@ public final class EventLog implements LogReader, AutoCloseable {
       }
       throw (RuntimeException) e;
     }
+  }
+
+  /** Block-based table options on the shared cache, index and filter blocks charged to it. */
+  private static BlockBasedTableConfig table(LRUCache cache) {
+    return new BlockBasedTableConfig()
+        .setBlockCache(cache)
+        .setCacheIndexAndFilterBlocks(true)
+        .setCacheIndexAndFilterBlocksWithHighPriority(true)
+        .setPinL0FilterAndIndexBlocksInCache(true);
   }
 
   /**

@@ -58,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * The edge's MQTT listener: accepts MQTT 3.1, 3.1.1 and 5 clients (authenticated and held to
  * their topic ACLs by {@link MqttAuthenticator} when {@code mqtt.auth} is not none),
  * wraps every PUBLISH in an envelope and appends it to the {@link EventLog}. A QoS1 PUBACK
- * (QoS2 PUBREC) is sent only once the event is durable; QoS0 gets no acknowledgement.
+ * (QoS2 PUBREC) is sent only once the event is durable; QoS0 gets no acknowledgement. The
+ * PUBACKs a group commit releases for one connection go out in one socket write
+ * ({@link AckWriter}).
  *
  * <p>Per PUBLISH: source = client id; priority from {@code streams.*}; a payload that looks
  * like a JSON object is scanned for a top-level string {@code id} and number {@code ts}
@@ -114,6 +116,7 @@ public final class MqttIngest {
   private final Timer pubackTimer;
   private final Counter pauses;
   private final Counter invalidJson;
+  private final Counter pubackFlushes;
 
   public MqttIngest(Vertx vertx, IngestSettings settings, EventLog log, MeterRegistry registry) {
     this(vertx, settings, log, registry, Clock.systemUTC());
@@ -146,6 +149,9 @@ public final class MqttIngest {
     this.pauses = Counter.builder("edge.mqtt.pauses")
         .description("times a publishing socket stopped being read (log queue above high watermark)")
         .register(registry);
+    this.pubackFlushes = Counter.builder("edge.mqtt.puback.flushes")
+        .description("socket writes carrying batched QoS1 PUBACKs (about one per connection per completed group "
+            + "commit; edge_puback_seconds_count / this = PUBACKs per write)").register(registry);
     this.invalidJson = Counter.builder("edge.mqtt.json.invalid")
         .description("payloads starting with '{' that are not valid JSON (stored as opaque)").register(registry);
     Gauge.builder("edge.mqtt.connections", connections, Set::size)
@@ -322,6 +328,7 @@ public final class MqttIngest {
     final MqttEndpoint endpoint;
     final Context context;
     final NetSocket socket; // null when socket pause is unavailable
+    final AckWriter acks;
     final String clientId;
     final String remote;
     boolean pausedByLog;
@@ -333,6 +340,7 @@ public final class MqttIngest {
       this.endpoint = endpoint;
       this.context = context;
       this.socket = SocketFlowControl.socketOf(endpoint);
+      this.acks = new AckWriter(endpoint, socket, context, pubackFlushes::increment);
       this.clientId = clientId;
       this.remote = String.valueOf(endpoint.remoteAddress());
     }
@@ -599,6 +607,7 @@ public final class MqttIngest {
     }
     try {
       if (qos == 1) {
+        c.acks.flush(); // the batched PUBACKs of earlier PUBLISHes go first (PUBACK order)
         c.endpoint.publishAcknowledge(packetId, MqttPubAckReasonCode.NOT_AUTHORIZED, MqttProperties.NO_PROPERTIES);
       } else if (qos == 2) {
         c.endpoint.publishReceived(packetId, MqttPubRecReasonCode.NOT_AUTHORIZED, MqttProperties.NO_PROPERTIES);
@@ -614,7 +623,7 @@ public final class MqttIngest {
     }
     try {
       if (qos == 1) {
-        c.endpoint.publishAcknowledge(packetId);
+        c.acks.puback(packetId); // written with the others of this task, in one write and flush
       } else {
         c.endpoint.publishReceived(packetId);
       }

@@ -58,9 +58,10 @@ class EdgeConfigTest {
     assertEquals(0, c.mqtt().tlsPort(), "no certificate: TLS listener off");
     assertEquals(262_144, c.mqtt().maxPayloadBytes());
     assertEquals(8081, c.httpPort());
-    assertEquals(65_536, c.log().queueCapacity());
+    assertEquals(16_384, c.log().queueCapacity());
     assertEquals(4096, c.log().maxGroupEvents());
-    assertEquals(64L * 1024 * 1024, c.log().queueMaxBytes());
+    assertEquals(16L * 1024 * 1024, c.log().queueMaxBytes());
+    assertEquals(48L * 1024 * 1024, c.log().memoryBytes());
     assertTrue(c.cloudEndpoints().isEmpty());
     assertFalse(c.forwarder().isPresent());
   }
@@ -134,6 +135,7 @@ class EdgeConfigTest {
       "mqtt.port=abc | edge.yaml: mqtt.port must be a whole number (got abc)",
       "mqtt.maxPayloadBytes=0 | edge.yaml: mqtt.maxPayloadBytes must be >= 1 (got 0)",
       "log.queueCapacity=0 | edge.yaml: log.queueCapacity must be >= 1 (got 0)",
+      "log.memoryBytes=1m | edge.yaml: log.memoryBytes must be >= 8388608 (got 1048576)",
       "node.id=bad id! | edge.yaml: node.id must match [A-Za-z0-9._-]{1,64} (got bad id!)",
       "mqtt.prot=1884 | edge.yaml: unknown key mqtt.prot",
       "streams.critical=a/#/b | edge.yaml: streams.critical has an invalid topic filter: '#' must be the last level of a topic filter (a/#/b)",

@@ -247,6 +247,33 @@ class MqttIngestTest {
   }
 
   @Test
+  void pubacksOfABurstArriveInPublishOrderWithAtMostOneWritePerGroupCommit(Vertx vertx) throws Exception {
+    // GIVEN a raw client
+    start(vertx, plain());
+    try (RawMqtt raw = new RawMqtt(ingest.actualPort())) {
+      raw.connect("burst-client");
+
+      // WHEN it sends 500 QoS1 PUBLISHes without waiting for any PUBACK
+      for (int id = 1; id <= 500; id++) {
+        raw.publishQos1("sensors/burst", id, ("{\"id\":\"b-" + id + "\"}").getBytes(StandardCharsets.UTF_8), false);
+      }
+
+      // THEN the 500 PUBACKs arrive in PUBLISH order
+      for (int id = 1; id <= 500; id++) {
+        assertEquals(id, raw.readPuback());
+      }
+    }
+    // AND each was sent after its event was stored
+    assertEquals(500, LogContents.all(log).size());
+    assertEquals(500, registry.get("edge.puback").timer().count());
+    // AND they left in batches: at most one socket write per group commit (one connection)
+    double writes = registry.get("edge.mqtt.puback.flushes").counter().count();
+    long groups = registry.get("edge.log.group.size").summary().count();
+    System.out.printf("MqttIngestTest: 500 PUBACKs in %.0f socket writes, %d group commits%n", writes, groups);
+    assertTrue(writes >= 1 && writes <= groups, writes + " writes for " + groups + " group commits");
+  }
+
+  @Test
   void mqtt5ClientsArePublishingToo(Vertx vertx) throws Exception {
     start(vertx, plain());
     try (RawMqtt raw = new RawMqtt(ingest.actualPort())) {

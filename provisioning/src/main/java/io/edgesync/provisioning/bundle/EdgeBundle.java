@@ -94,7 +94,10 @@ public record EdgeBundle(String nodeId, String group, List<HostPort> endpoints) 
         Type=simple
         User=%3$s
         Group=%3$s
-        Environment="JAVA_OPTS=-Xms64m -Xmx512m -XX:+ExitOnOutOfMemoryError"
+        # Memory bounds (docs/OPERATIONS.md): heap, direct buffers, code and metaspace capped; RocksDB
+        # is bounded by log.memoryBytes in edge.yaml; two malloc arenas keep native fragmentation low.
+        Environment="JAVA_OPTS=-Xms128m -Xmx128m -XX:+UseSerialGC -XX:MaxDirectMemorySize=32m -XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=96m -XX:+ExitOnOutOfMemoryError"
+        Environment=MALLOC_ARENA_MAX=2
         # The bundle's data.dir is relative to edge.yaml; an installed node keeps its log under /var/lib.
         ExecStart=/usr/bin/java $JAVA_OPTS -jar %4$s --config %5$s/%6$s --set data.dir=%7$s
         WorkingDirectory=%7$s

@@ -127,6 +127,9 @@ class EnrolCommandTest {
     assertTrue(unit.contains("\nExecStart=/usr/bin/java $JAVA_OPTS -jar /opt/edgesync/edge-node.jar"
         + " --config /etc/edgesync/edge-3/edge.yaml --set data.dir=/var/lib/edgesync/edge-3\n"), unit);
     assertTrue(unit.contains("\nRestart=always\n"), unit);
+    // bounded memory: heap, direct buffers and malloc arenas
+    assertTrue(unit.contains("-Xmx128m") && unit.contains("-XX:MaxDirectMemorySize=32m"), unit);
+    assertTrue(unit.contains("\nEnvironment=MALLOC_ARENA_MAX=2\n"), unit);
     assertTrue(unit.contains("\nUser=edgesync\n"), unit);
     assertTrue(unit.contains("\nLimitNOFILE=65536\n"), unit);
     assertTrue(unit.contains("\n[Install]\nWantedBy=multi-user.target\n"), unit);
