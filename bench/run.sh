@@ -73,45 +73,9 @@ CLOUD_JAR="$ROOT/cloud-ingest/target/cloud-ingest.jar"
 EDGE_JAR="${BENCH_EDGE_JAR:-$ROOT/edge-node/target/edge-node.jar}"
 LG=("$JAVA" -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar "$LOADGEN_JAR")
 
-# ---- process bookkeeping: everything we start is stopped on exit / Ctrl-C ----
-PIDS=()
-stopping=0
-stop_pid() {
-  local pid="$1"
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-stop_all() {
-  [ "$stopping" = 1 ] && return
-  stopping=1
-  for ((i=${#PIDS[@]}-1; i>=0; i--)); do stop_pid "${PIDS[$i]}"; done
-  wait 2>/dev/null || true
-  if [ "${BENCH_KEEP:-0}" != 1 ] && [ -z "${BENCH_DIR:-}" ]; then rm -rf "$RUN"; fi
-}
-trap '' PIPE
-trap 'say interrupted; stop_all; exit 130' INT TERM
-trap 'stop_all' EXIT
-
-# start NAME READY_TEXT CMD...: background process, log under $LOGS, waits for READY_TEXT (90 s)
-start() {
-  local name="$1" ready="$2"; shift 2
-  local log="$LOGS/$name.log"
-  "$@" > "$log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  LAST_PID=$pid
-  for _ in $(seq 1 900); do
-    if grep -q "$ready" "$log" 2>/dev/null; then return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then
-      say "$name exited during start-up; last lines of $log:"; tail -n 20 "$log" >&2; exit 1
-    fi
-    sleep 0.1
-  done
-  say "$name did not become ready in 90 s; see $log"; exit 1
-}
-
-ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }  # utime+stime
+# ---- process bookkeeping (stop everything on exit / Ctrl-C), start(), ticks() ----
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 # metric URL NAME: sum of the samples of NAME (all tag sets)
 metric() {
