@@ -508,7 +508,6 @@ public final class GroupCommitWriter {
    */
   private long evictRange(Priority p, long want) {
     int c = p.code();
-    int crit = Priority.CRITICAL.code();
     synchronized (space.lock) {
       long from = space.firstLive(c);
       long last = nextClassSeq[c] - 1;
@@ -538,20 +537,13 @@ public final class GroupCommitWriter {
           .put("bytes", bytes)
           .put("reason", "quota")
           .put("at", Instant.ofEpochMilli(now).toString());
-      long seq = nextSeq;
-      long classSeq = nextClassSeq[crit];
-      byte[] ledgerEvent = EnvelopeCodec.encode(new Event(seq, classSeq, Priority.CRITICAL, LEDGER_SOURCE,
-          LEDGER_TOPIC, null, now, now, entry.encode().getBytes(StandardCharsets.UTF_8), EventKind.EVENT, null));
+      Ledger ledger = new Ledger(entry, now);
       try (WriteBatch batch = new WriteBatch()) {
         batch.deleteRange(logCf, LogKeys.logKey(c, from), LogKeys.logKey(c, to + 1));
         batch.put(metaCf, LogKeys.evicted(c), LogKeys.longValue(to));
         batch.put(metaCf, LogKeys.evictedEvents(c), LogKeys.longValue(space.evictedEvents.get(c) + count));
         batch.put(metaCf, LogKeys.bytesEvicted(c), LogKeys.longValue(space.bytesEvicted.get(c) + bytes));
-        batch.put(logCf, LogKeys.logKey(crit, classSeq), ledgerEvent);
-        batch.put(metaCf, LogKeys.NEXT_SEQ, LogKeys.longValue(seq + 1));
-        batch.put(metaCf, LogKeys.nextClassSeq(crit), LogKeys.longValue(classSeq + 1));
-        batch.put(metaCf, LogKeys.bytesAppended(crit),
-            LogKeys.longValue(space.bytesAppended.get(crit) + ledgerEvent.length));
+        ledger.addTo(batch);
         db.write(syncWrite, batch);
       } catch (RocksDBException | RuntimeException e) {
         writeErrorsTotal.increment();
@@ -559,19 +551,13 @@ public final class GroupCommitWriter {
             e.toString());
         return Long.MIN_VALUE;
       }
-      nextSeq = seq + 1;
-      nextClassSeq[crit] = classSeq + 1;
-      lastClassSeq.set(crit, classSeq);
-      durableNextSeq = nextSeq;
+      ledger.written();
       space.evicted.set(c, to);
       space.evictedEvents.addAndGet(c, count);
       space.bytesEvicted.addAndGet(c, bytes);
-      space.bytesAppended.addAndGet(crit, ledgerEvent.length);
-      space.evictions.incrementAndGet();
-      space.recordLedger(entry.copy().put("seq", seq));
       LOG.warn("[db: {}] [class: {}] disk quota: evicted classSeq {}..{} ({} events, {} bytes); loss ledger event "
-          + "seq {}", dbPath, p.label(), from, to, count, bytes, seq);
-      return bytes - ledgerEvent.length;
+          + "seq {}", dbPath, p.label(), from, to, count, bytes, ledger.seq);
+      return bytes - ledger.event.length;
     }
   }
 
@@ -588,7 +574,6 @@ public final class GroupCommitWriter {
    */
   private long downsampleRange(Priority p, long want, long windowMs) {
     int c = p.code();
-    int crit = Priority.CRITICAL.code();
     synchronized (space.lock) {
       long from = space.firstLive(c);
       long last = nextClassSeq[c] - 1;
@@ -654,10 +639,7 @@ public final class GroupCommitWriter {
           .put("summaryClassSeqs", (to - k + 1) + ".." + to)
           .put("windowMs", windowMs)
           .put("at", Instant.ofEpochMilli(now).toString());
-      long seq = nextSeq;
-      long classSeq = nextClassSeq[crit];
-      byte[] ledgerEvent = EnvelopeCodec.encode(new Event(seq, classSeq, Priority.CRITICAL, LEDGER_SOURCE,
-          LEDGER_TOPIC, null, now, now, entry.encode().getBytes(StandardCharsets.UTF_8), EventKind.EVENT, null));
+      Ledger ledger = new Ledger(entry, now);
       long keptFrom = to - k + 1;
       try (WriteBatch batch = new WriteBatch()) {
         batch.deleteRange(logCf, LogKeys.logKey(c, from), LogKeys.logKey(c, keptFrom));
@@ -667,11 +649,7 @@ public final class GroupCommitWriter {
         batch.put(metaCf, LogKeys.evicted(c), LogKeys.longValue(keptFrom - 1));
         batch.put(metaCf, LogKeys.bytesEvicted(c), LogKeys.longValue(space.bytesEvicted.get(c) + bytes));
         batch.put(metaCf, LogKeys.bytesAppended(c), LogKeys.longValue(space.bytesAppended.get(c) + summaryBytes));
-        batch.put(logCf, LogKeys.logKey(crit, classSeq), ledgerEvent);
-        batch.put(metaCf, LogKeys.NEXT_SEQ, LogKeys.longValue(seq + 1));
-        batch.put(metaCf, LogKeys.nextClassSeq(crit), LogKeys.longValue(classSeq + 1));
-        batch.put(metaCf, LogKeys.bytesAppended(crit),
-            LogKeys.longValue(space.bytesAppended.get(crit) + ledgerEvent.length));
+        ledger.addTo(batch);
         db.write(syncWrite, batch);
       } catch (RocksDBException | RuntimeException e) {
         writeErrorsTotal.increment();
@@ -679,22 +657,53 @@ public final class GroupCommitWriter {
             e.toString());
         return Long.MIN_VALUE;
       }
-      nextSeq = seq + 1;
-      nextClassSeq[crit] = classSeq + 1;
-      lastClassSeq.set(crit, classSeq);
-      durableNextSeq = nextSeq;
+      ledger.written();
       space.evicted.set(c, keptFrom - 1);
       space.bytesEvicted.addAndGet(c, bytes);
       space.bytesAppended.addAndGet(c, summaryBytes);
-      space.bytesAppended.addAndGet(crit, ledgerEvent.length);
-      space.evictions.incrementAndGet();
-      space.recordLedger(entry.copy().put("seq", seq));
       downsampledTotal[c].increment(count);
       summariesTotal[c].increment(k);
       LOG.warn("[db: {}] [class: {}] disk quota: downsampled classSeq {}..{} ({} events, {} bytes) into {} summary "
           + "events at classSeq {}..{}; loss ledger event seq {}", dbPath, p.label(), from, to, count, bytes, k,
-          keptFrom, to, seq);
-      return bytes - summaryBytes - ledgerEvent.length;
+          keptFrom, to, ledger.seq);
+      return bytes - summaryBytes - ledger.event.length;
+    }
+  }
+
+  /**
+   * The critical loss-ledger event of one eviction or downsample: numbered at construction, added
+   * to the range's WriteBatch by {@link #addTo}, and counted in memory by {@link #written} once that
+   * batch is durable. Writer thread, under the space lock.
+   */
+  private final class Ledger {
+    final long seq = nextSeq;
+    final long classSeq = nextClassSeq[Priority.CRITICAL.code()];
+    final JsonObject entry;
+    final byte[] event;
+
+    Ledger(JsonObject entry, long now) {
+      this.entry = entry;
+      this.event = EnvelopeCodec.encode(new Event(seq, classSeq, Priority.CRITICAL, LEDGER_SOURCE, LEDGER_TOPIC, null,
+          now, now, entry.encode().getBytes(StandardCharsets.UTF_8), EventKind.EVENT, null));
+    }
+
+    void addTo(WriteBatch batch) throws RocksDBException {
+      int crit = Priority.CRITICAL.code();
+      batch.put(logCf, LogKeys.logKey(crit, classSeq), event);
+      batch.put(metaCf, LogKeys.NEXT_SEQ, LogKeys.longValue(seq + 1));
+      batch.put(metaCf, LogKeys.nextClassSeq(crit), LogKeys.longValue(classSeq + 1));
+      batch.put(metaCf, LogKeys.bytesAppended(crit), LogKeys.longValue(space.bytesAppended.get(crit) + event.length));
+    }
+
+    void written() {
+      int crit = Priority.CRITICAL.code();
+      nextSeq = seq + 1;
+      nextClassSeq[crit] = classSeq + 1;
+      lastClassSeq.set(crit, classSeq);
+      durableNextSeq = nextSeq;
+      space.bytesAppended.addAndGet(crit, event.length);
+      space.evictions.incrementAndGet();
+      space.recordLedger(entry.copy().put("seq", seq));
     }
   }
 

@@ -452,9 +452,10 @@ public final class LocalRules implements IngestHook {
         }
         return RuleCompiler.compile(RulesFile.read(file), clock.instant());
       } catch (RulesFileException e) {
-        rejected.increment();
+        // status first, then the counter: whoever sees the count sees the error
         lastError = e.getMessage();
         lastErrorAt = clock.instant();
+        rejected.increment();
         LOG.warn("rules ({}): rejected, keeping the previous rules: {}", role, e.getMessage());
         return null;
       }

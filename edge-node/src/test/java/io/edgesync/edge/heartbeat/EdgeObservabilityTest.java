@@ -62,7 +62,7 @@ class EdgeObservabilityTest {
 
   private String get(String path) throws Exception {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + path))
-        .build(), HttpResponse.BodyHandlers.ofString());
+        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, r.statusCode(), path);
     return r.body();
   }
@@ -101,7 +101,9 @@ class EdgeObservabilityTest {
 
     // WHEN a device publishes 25 QoS1 messages
     MqttClient device = new MqttClient("tcp://127.0.0.1:" + node.mqttPort(), "dev-obs", new MemoryPersistence());
-    device.connect();
+    org.eclipse.paho.client.mqttv3.MqttConnectOptions options = new org.eclipse.paho.client.mqttv3.MqttConnectOptions();
+    options.setMaxInflight(100); // a slow PUBACK on a loaded machine must not trip Paho's "too many publishes"
+    device.connect(options);
     for (int i = 0; i < MESSAGES; i++) {
       device.publish("sensors/dev-obs/temp", ("{\"id\":\"m-" + i + "\",\"value\":" + i + "}")
           .getBytes(StandardCharsets.UTF_8), 1, false);
