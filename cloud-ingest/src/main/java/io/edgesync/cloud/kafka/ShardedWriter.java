@@ -136,9 +136,14 @@ public final class ShardedWriter {
    * The committed watermarks of one node, or null when another instance owns its shard.
    */
   public Map<Priority, Long> watermarksOf(String nodeId) {
-    int shards = shardCount;
-    KafkaEventWriter w = shards == 0 ? null : writers.get(ShardMap.shardOf(nodeId, shards));
+    KafkaEventWriter w = writerOf(nodeId);
     return w == null ? null : w.watermarks().forNode(nodeId);
+  }
+
+  /** The writer of {@code nodeId}'s shard, or null when this instance does not own it (or has not joined). */
+  private KafkaEventWriter writerOf(String nodeId) {
+    int shards = shardCount;
+    return shards == 0 ? null : writers.get(ShardMap.shardOf(nodeId, shards));
   }
 
   /** The committed watermarks of every node of the owned shards. */
@@ -172,8 +177,7 @@ public final class ShardedWriter {
 
   /** 0..1: how full the queue of the writer of {@code nodeId}'s shard is (0 when not owned). */
   public double queueFill(String nodeId) {
-    int shards = shardCount;
-    KafkaEventWriter w = shards == 0 ? null : writers.get(ShardMap.shardOf(nodeId, shards));
+    KafkaEventWriter w = writerOf(nodeId);
     return w == null ? 0 : (double) w.queueDepth() / base.queueCapacity();
   }
 
