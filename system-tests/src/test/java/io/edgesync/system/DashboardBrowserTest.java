@@ -124,7 +124,7 @@ class DashboardBrowserTest {
   }
 
   private static long edgeBacklog(Stack.Edge edge) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+    HttpResponse<String> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
         URI.create("http://127.0.0.1:" + edge.httpPort() + "/status")).build(), HttpResponse.BodyHandlers.ofString());
     java.util.Map<String, Object> status = new org.openqa.selenium.json.Json().toType(r.body(), java.util.Map.class);
     java.util.Map<?, ?> log = (java.util.Map<?, ?>) status.get("log");

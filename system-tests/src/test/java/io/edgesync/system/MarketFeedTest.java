@@ -35,7 +35,7 @@ class MarketFeedTest {
   private static final int GAP_EVERY = 500;
   private static final Pattern SYMBOL = Pattern.compile("\"symbol\":\"([A-Z]+)\"");
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   @TempDir static Path dir;
   private static Stack stack;

@@ -40,7 +40,7 @@ class EdgeNodeTest {
   Path dir;
 
   private Vertx vertx;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   @AfterEach
   void closeVertx() {

@@ -48,7 +48,7 @@ class EdgeObservabilityTest {
   Path dir;
   private Vertx vertx;
   private EdgeNode node;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   @AfterEach
   void stop() {

@@ -46,7 +46,7 @@ class DeadLetterTest {
   Path dir;
 
   private RulesHarness edge;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @AfterEach
   void tearDown() throws Exception {

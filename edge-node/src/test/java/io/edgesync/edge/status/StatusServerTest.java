@@ -33,7 +33,7 @@ class StatusServerTest {
     StatusServer server = new StatusServer(vertx, "127.0.0.1", 0, registry, healthy::get,
         () -> new JsonObject().put("nodeId", "n1"));
     await(server.start(), 10);
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     String base = "http://127.0.0.1:" + server.actualPort();
 
     // THEN /health is 200 UP, then 503 DOWN once the log is gone
