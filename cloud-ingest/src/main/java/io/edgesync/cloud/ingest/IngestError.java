@@ -1,8 +1,9 @@
 package io.edgesync.cloud.ingest;
 
 /**
- * A request the ingest endpoint refuses, with the HTTP status and the {@code error} code of
- * docs/PROTOCOL.md. 4xx are permanent for these bytes; 503 is retryable. Carries no stack trace:
+ * A request the ingest endpoint refuses (a batch, or an operator's rollout request), with the HTTP
+ * status and the {@code error} code of docs/PROTOCOL.md / docs/CLOUD.md. 4xx are permanent for these
+ * bytes; 503 is retryable. Carries no stack trace:
  * it is an expected outcome, created per bad request.
  */
 public final class IngestError extends RuntimeException {

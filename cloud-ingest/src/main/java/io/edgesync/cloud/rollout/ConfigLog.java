@@ -1,5 +1,6 @@
 package io.edgesync.cloud.rollout;
 
+import io.edgesync.cloud.ingest.IngestError;
 import io.edgesync.cloud.kafka.TopicSetup;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -148,14 +149,14 @@ public final class ConfigLog implements AutoCloseable {
   /**
    * Runs {@code plan} on the log thread against the current cache, writes the records it returns,
    * waits for Kafka's acknowledgement, applies them to the cache and completes with the plan's
-   * result on the caller's context. A {@link RolloutException} thrown by the plan fails the future
+   * result on the caller's context. A {@link IngestError} thrown by the plan fails the future
    * as it is; a Kafka failure fails it with 503.
    */
   public <T> Future<T> update(Function<ConfigLog, Write<T>> plan) {
     Context ctx = vertx.getOrCreateContext();
     Promise<T> p = Promise.promise();
     if (!running || !changes.offer(new Change<>(plan, p, ctx))) {
-      return Future.failedFuture(new RolloutException(503, "UNAVAILABLE",
+      return Future.failedFuture(new IngestError(503, "UNAVAILABLE",
           running ? "too many config changes waiting" : "stopping"));
     }
     KafkaConsumer<byte[], byte[]> c = consumer;
@@ -213,7 +214,7 @@ public final class ConfigLog implements AutoCloseable {
     }
     Change<?> c;
     while ((c = changes.poll()) != null) {
-      fail(c, new RolloutException(503, "UNAVAILABLE", "stopping"));
+      fail(c, new IngestError(503, "UNAVAILABLE", "stopping"));
     }
     closeClients();
   }
@@ -238,11 +239,11 @@ public final class ConfigLog implements AutoCloseable {
       }
     } catch (RuntimeException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       LOG.warn("writing to {} failed: {}", TopicSetup.CONFIG, e.toString());
-      fail(c, new RolloutException(503, "UNAVAILABLE", "Kafka did not take the change: " + e.getMessage()));
+      fail(c, new IngestError(503, "UNAVAILABLE", "Kafka did not take the change: " + e.getMessage()));
       return;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      fail(c, new RolloutException(503, "UNAVAILABLE", "interrupted"));
+      fail(c, new IngestError(503, "UNAVAILABLE", "interrupted"));
       return;
     }
     T result = w.result();

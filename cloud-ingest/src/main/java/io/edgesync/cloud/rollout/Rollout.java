@@ -1,5 +1,6 @@
 package io.edgesync.cloud.rollout;
 
+import io.edgesync.cloud.ingest.IngestError;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -78,7 +79,7 @@ public record Rollout(String group, long id, Stage stage, Stage haltedIn, String
   /**
    * Canary size for {@code spec}: {@code N%} (rounded up, at least 1) or a count, at most the group size.
    *
-   * @throws RolloutException 400 for a malformed or out-of-range value
+   * @throws IngestError 400 for a malformed or out-of-range value
    */
   public static int canarySize(String spec, int groupSize) {
     String s = spec == null ? "" : spec.trim();
@@ -86,19 +87,19 @@ public record Rollout(String group, long id, Stage stage, Stage haltedIn, String
       if (s.endsWith("%")) {
         double pct = Double.parseDouble(s.substring(0, s.length() - 1).trim());
         if (!(pct > 0 && pct <= 100)) {
-          throw new RolloutException(400, "BAD_REQUEST", "canary must be in (0%, 100%] (got " + spec + ")");
+          throw new IngestError(400, "BAD_REQUEST", "canary must be in (0%, 100%] (got " + spec + ")");
         }
         // 10% of 10 nodes is 1 canary, not 2: 10 * 10 / 100 may come out as 1.0000000000000002
         return (int) Math.max(1, Math.ceil(groupSize * pct / 100.0 - 1e-9));
       }
       int n = Integer.parseInt(s);
       if (n < 1 || n > groupSize) {
-        throw new RolloutException(400, "BAD_REQUEST", "canary must be 1.." + groupSize + " nodes (got " + spec
+        throw new IngestError(400, "BAD_REQUEST", "canary must be 1.." + groupSize + " nodes (got " + spec
             + ")");
       }
       return n;
     } catch (NumberFormatException e) {
-      throw new RolloutException(400, "BAD_REQUEST", "canary must be a percentage like 10% or a node count (got "
+      throw new IngestError(400, "BAD_REQUEST", "canary must be a percentage like 10% or a node count (got "
           + spec + ")");
     }
   }
@@ -107,26 +108,26 @@ public record Rollout(String group, long id, Stage stage, Stage haltedIn, String
    * A new rollout of {@code rules} to {@code nodes} of {@code group}, after {@code latest} (the
    * group's previous rollout, or null).
    *
-   * @throws RolloutException 409 when {@code latest} is still in progress or halted, 400 for bad input
+   * @throws IngestError 409 when {@code latest} is still in progress or halted, 400 for bad input
    */
   public static Rollout start(Rollout latest, String group, List<String> nodes, String rules, String canarySpec,
       boolean shadow, long nowMs) {
     if (latest != null && latest.stage.inProgress()) {
-      throw new RolloutException(409, "CONFLICT", "rollout " + latest.id + " of group " + group + " is "
+      throw new IngestError(409, "CONFLICT", "rollout " + latest.id + " of group " + group + " is "
           + latest.stage.label() + (latest.stage == Stage.HALTED ? "; roll it back first" : "; promote or roll it back first"));
     }
     if (rules == null || rules.isBlank()) {
-      throw new RolloutException(400, "BAD_REQUEST", "rules must not be empty");
+      throw new IngestError(400, "BAD_REQUEST", "rules must not be empty");
     }
     if (rules.getBytes(StandardCharsets.UTF_8).length > MAX_RULES_BYTES) {
-      throw new RolloutException(400, "BAD_REQUEST", "rules above " + MAX_RULES_BYTES + " bytes");
+      throw new IngestError(400, "BAD_REQUEST", "rules above " + MAX_RULES_BYTES + " bytes");
     }
     Set<String> sorted = new TreeSet<>(nodes);
     if (sorted.isEmpty()) {
-      throw new RolloutException(400, "BAD_REQUEST", "group " + group + " has no nodes");
+      throw new IngestError(400, "BAD_REQUEST", "group " + group + " has no nodes");
     }
     if (sorted.size() > MAX_NODES) {
-      throw new RolloutException(400, "BAD_REQUEST", "at most " + MAX_NODES + " nodes per group (got "
+      throw new IngestError(400, "BAD_REQUEST", "at most " + MAX_NODES + " nodes per group (got "
           + sorted.size() + ")");
     }
     List<String> all = new ArrayList<>(sorted);
@@ -135,27 +136,27 @@ public record Rollout(String group, long id, Stage stage, Stage haltedIn, String
     String prevRules = latest == null ? null : latest.runningRules();
     String version = versionOf(rules);
     if (version.equals(prevVersion)) {
-      throw new RolloutException(409, "CONFLICT", "group " + group + " already runs version " + version);
+      throw new IngestError(409, "CONFLICT", "group " + group + " already runs version " + version);
     }
     return new Rollout(group, latest == null ? 1 : latest.id + 1, shadow ? Stage.SHADOW : Stage.CANARY, null,
         version, rules, shadow, prevVersion, prevRules, all, all.subList(0, k), null, null, nowMs, nowMs);
   }
 
-  /** SHADOW → CANARY, CANARY → PROMOTED. @throws RolloutException 409 in any other stage */
+  /** SHADOW → CANARY, CANARY → PROMOTED. @throws IngestError 409 in any other stage */
   public Rollout promote(long nowMs) {
     Stage next = switch (stage) {
       case SHADOW -> Stage.CANARY;
       case CANARY -> Stage.PROMOTED;
-      default -> throw new RolloutException(409, "CONFLICT", "rollout " + id + " of group " + group + " is "
+      default -> throw new IngestError(409, "CONFLICT", "rollout " + id + " of group " + group + " is "
           + stage.label() + ": nothing to promote");
     };
     return with(next, haltedIn, haltedNode, haltedError, nowMs);
   }
 
-  /** Any stage but ROLLED_BACK → ROLLED_BACK. @throws RolloutException 409 when already rolled back */
+  /** Any stage but ROLLED_BACK → ROLLED_BACK. @throws IngestError 409 when already rolled back */
   public Rollout rollback(long nowMs) {
     if (stage == Stage.ROLLED_BACK) {
-      throw new RolloutException(409, "CONFLICT", "rollout " + id + " of group " + group + " is already rolled back");
+      throw new IngestError(409, "CONFLICT", "rollout " + id + " of group " + group + " is already rolled back");
     }
     return with(Stage.ROLLED_BACK, haltedIn, haltedNode, haltedError, nowMs);
   }

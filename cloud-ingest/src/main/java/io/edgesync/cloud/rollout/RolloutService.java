@@ -1,5 +1,6 @@
 package io.edgesync.cloud.rollout;
 
+import io.edgesync.cloud.ingest.IngestError;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -164,13 +165,13 @@ public final class RolloutService {
     } else if (parts.length == 2 && m == HttpMethod.POST && "rollback".equals(parts[1])) {
       result = group(parts[0]).compose(g -> change(g, operator, "rollback", r -> r.rollback(clock.getAsLong())));
     } else {
-      result = Future.failedFuture(new RolloutException(404, "NOT_FOUND", "no such endpoint " + m + " " + path));
+      result = Future.failedFuture(new IngestError(404, "NOT_FOUND", "no such endpoint " + m + " " + path));
     }
     int status = okStatus;
     result.onComplete(ar -> {
       if (ar.succeeded()) {
         reply(req, status, ar.result());
-      } else if (ar.cause() instanceof RolloutException e) {
+      } else if (ar.cause() instanceof IngestError e) {
         reply(req, e.status(), new JsonObject().put("error", e.code()).put("message", e.getMessage()));
       } else {
         LOG.error("rollout request {} {} failed", m, path, ar.cause());
@@ -181,10 +182,10 @@ public final class RolloutService {
 
   private Future<String> group(String g) {
     if (!GROUP.matcher(g).matches()) {
-      return Future.failedFuture(new RolloutException(400, "BAD_REQUEST", "invalid group " + g));
+      return Future.failedFuture(new IngestError(400, "BAD_REQUEST", "invalid group " + g));
     }
     if (log.rollout(g) == null) {
-      return Future.failedFuture(new RolloutException(404, "NOT_FOUND", "group " + g + " has no rollout"));
+      return Future.failedFuture(new IngestError(404, "NOT_FOUND", "group " + g + " has no rollout"));
     }
     return Future.succeededFuture(g);
   }
@@ -192,15 +193,15 @@ public final class RolloutService {
   private Future<JsonObject> start(JsonObject b, String operator) {
     String group = b.getValue("group") instanceof String s ? s : null;
     if (group == null || !GROUP.matcher(group).matches()) {
-      return Future.failedFuture(new RolloutException(400, "BAD_REQUEST", "group missing or invalid: " + group));
+      return Future.failedFuture(new IngestError(400, "BAD_REQUEST", "group missing or invalid: " + group));
     }
     if (!(b.getValue("nodes") instanceof JsonArray arr)) {
-      return Future.failedFuture(new RolloutException(400, "BAD_REQUEST", "nodes must be a list of node ids"));
+      return Future.failedFuture(new IngestError(400, "BAD_REQUEST", "nodes must be a list of node ids"));
     }
     List<String> nodes = new ArrayList<>();
     for (Object o : arr) {
       if (!(o instanceof String n) || !NODE.matcher(n).matches()) {
-        return Future.failedFuture(new RolloutException(400, "BAD_REQUEST", "invalid node id in nodes: " + o));
+        return Future.failedFuture(new IngestError(400, "BAD_REQUEST", "invalid node id in nodes: " + o));
       }
       nodes.add(n);
     }
@@ -210,14 +211,14 @@ public final class RolloutService {
     return log.<Rollout>update(l -> {
       Rollout latest = l.rollout(group);
       if (latest == null && l.rollouts().size() >= ConfigLog.MAX_GROUPS) {
-        throw new RolloutException(409, "CONFLICT", "at most " + ConfigLog.MAX_GROUPS + " groups have rollouts");
+        throw new IngestError(409, "CONFLICT", "at most " + ConfigLog.MAX_GROUPS + " groups have rollouts");
       }
       for (String n : nodes) {
         String other = l.groupOf(n);
         Rollout theirs = other == null || other.equals(group) ? null : l.rollout(other);
         if (theirs != null && theirs.stage().inProgress()) {
           // a node may move to another group (re-enrolled), but not in the middle of a rollout there
-          throw new RolloutException(409, "CONFLICT", "node " + n + " is in group " + other + "'s rollout "
+          throw new IngestError(409, "CONFLICT", "node " + n + " is in group " + other + "'s rollout "
               + theirs.id() + ", which is " + theirs.stage().label());
         }
       }
@@ -328,7 +329,7 @@ public final class RolloutService {
     Buffer buf = Buffer.buffer(4096);
     req.handler(chunk -> {
       if (buf.length() + chunk.length() > MAX_BODY_BYTES) {
-        p.tryFail(new RolloutException(413, "TOO_LARGE", "request body above " + MAX_BODY_BYTES + " bytes"));
+        p.tryFail(new IngestError(413, "TOO_LARGE", "request body above " + MAX_BODY_BYTES + " bytes"));
       } else if (!p.future().isComplete()) {
         buf.appendBuffer(chunk);
       }
@@ -338,7 +339,7 @@ public final class RolloutService {
       try {
         p.tryComplete(buf.toJsonObject());
       } catch (RuntimeException e) {
-        p.tryFail(new RolloutException(400, "BAD_REQUEST", "not a JSON object: " + e.getMessage()));
+        p.tryFail(new IngestError(400, "BAD_REQUEST", "not a JSON object: " + e.getMessage()));
       }
     });
     return p.future();

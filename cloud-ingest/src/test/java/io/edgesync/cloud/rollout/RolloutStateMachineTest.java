@@ -1,5 +1,6 @@
 package io.edgesync.cloud.rollout;
 
+import io.edgesync.cloud.ingest.IngestError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -34,7 +35,7 @@ class RolloutStateMachineTest {
     assertEquals(10, Rollout.canarySize("100%", 10));
     assertEquals(3, Rollout.canarySize("3", 10));
     for (String bad : List.of("0%", "101%", "0", "11", "ten", "", "-1")) {
-      RolloutException e = assertThrows(RolloutException.class, () -> Rollout.canarySize(bad, 10), bad);
+      IngestError e = assertThrows(IngestError.class, () -> Rollout.canarySize(bad, 10), bad);
       assertEquals(400, e.status());
     }
   }
@@ -61,7 +62,7 @@ class RolloutStateMachineTest {
     for (String n : nodes(10)) {
       assertEquals(Rollout.versionOf(V1), p.desiredFor(n).activeVersion(), n);
     }
-    assertEquals(409, assertThrows(RolloutException.class, () -> p.promote(3)).status());
+    assertEquals(409, assertThrows(IngestError.class, () -> p.promote(3)).status());
     assertEquals(Rollout.versionOf(V1), p.runningVersion());
   }
 
@@ -92,8 +93,8 @@ class RolloutStateMachineTest {
         assertEquals(Rollout.versionOf(V1), halted.desiredFor(n).activeVersion(), n);
       }
     }
-    assertEquals(409, assertThrows(RolloutException.class, () -> halted.promote(6)).status());
-    assertEquals(409, assertThrows(RolloutException.class,
+    assertEquals(409, assertThrows(IngestError.class, () -> halted.promote(6)).status());
+    assertEquals(409, assertThrows(IngestError.class,
         () -> Rollout.start(halted, "lab", nodes(10), V1 + "# again\n", "1", false, 6)).status(),
         "a halted group must be rolled back before the next rollout");
 
@@ -104,7 +105,7 @@ class RolloutStateMachineTest {
       assertEquals(Rollout.versionOf(V1), back.desiredFor(n).activeVersion(), n);
     }
     assertEquals(Rollout.versionOf(V1), back.runningVersion());
-    assertEquals(409, assertThrows(RolloutException.class, () -> back.rollback(8)).status());
+    assertEquals(409, assertThrows(IngestError.class, () -> back.rollback(8)).status());
     assertEquals(3, Rollout.start(back, "lab", nodes(10), V2 + "# fixed\n", "10%", false, 9).id());
   }
 
@@ -148,14 +149,14 @@ class RolloutStateMachineTest {
 
   @Test
   void startRefusesEmptyOversizedOrUnchangedRulesAndEmptyGroups() {
-    assertEquals(400, assertThrows(RolloutException.class,
+    assertEquals(400, assertThrows(IngestError.class,
         () -> Rollout.start(null, "lab", nodes(2), " ", "1", false, 1)).status());
-    assertEquals(400, assertThrows(RolloutException.class,
+    assertEquals(400, assertThrows(IngestError.class,
         () -> Rollout.start(null, "lab", List.of(), V1, "1", false, 1)).status());
-    assertEquals(400, assertThrows(RolloutException.class,
+    assertEquals(400, assertThrows(IngestError.class,
         () -> Rollout.start(null, "lab", nodes(2), "#".repeat(Rollout.MAX_RULES_BYTES + 1), "1", false, 1)).status());
     Rollout p = Rollout.start(null, "lab", nodes(2), V1, "1", false, 1).promote(2);
-    assertEquals(409, assertThrows(RolloutException.class,
+    assertEquals(409, assertThrows(IngestError.class,
         () -> Rollout.start(p, "lab", nodes(2), V1, "1", false, 3)).status());
   }
 
