@@ -19,6 +19,7 @@ import io.edgesync.model.EnvelopeCodec;
 import io.edgesync.model.Event;
 import io.edgesync.model.EventKind;
 import io.edgesync.model.Priority;
+import io.edgesync.testsupport.PrometheusText;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -9,6 +9,7 @@ import io.edgesync.edge.app.EdgeNode;
 import io.edgesync.edge.config.EdgeConfig;
 import io.edgesync.edge.testsupport.Poll;
 import io.edgesync.edge.testsupport.SelfSignedPem;
+import io.edgesync.testsupport.PrometheusText;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;

@@ -1,4 +1,4 @@
-package io.edgesync.cloud.dashboard;
+package io.edgesync.testsupport;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,9 +13,9 @@ import java.util.regex.Pattern;
  * A strict reader of the Prometheus text format (0.0.4): every line is empty, a comment
  * ({@code # ...}), or {@code name{label="value",...} value [timestamp]}; anything else fails.
  */
-final class PrometheusText {
+public final class PrometheusText {
   /** One sample line. */
-  record Sample(String name, Map<String, String> labels, double value) {}
+  public record Sample(String name, Map<String, String> labels, double value) {}
 
   private static final Pattern LINE = Pattern.compile(
       "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)\\})?[ \\t]+(\\S+)([ \\t]+-?\\d+)?");
@@ -24,7 +24,7 @@ final class PrometheusText {
 
   private PrometheusText() {}
 
-  static List<Sample> parse(String text) {
+  public static List<Sample> parse(String text) {
     List<Sample> out = new ArrayList<>();
     int n = 0;
     for (String line : text.split("\n", -1)) {
@@ -69,13 +69,13 @@ final class PrometheusText {
   }
 
   /** Whether a series of the documented metric {@code name} is present (histograms: _bucket/_count/_sum). */
-  static boolean has(List<Sample> samples, String name) {
+  public static boolean has(List<Sample> samples, String name) {
     return samples.stream().anyMatch(s -> s.name().equals(name) || s.name().equals(name + "_count")
         || s.name().equals(name + "_bucket") || s.name().equals(name + "_sum"));
   }
 
   /** The sum of every series of {@code name} whose labels include {@code labels}. */
-  static double sum(List<Sample> samples, String name, Map<String, String> labels) {
+  public static double sum(List<Sample> samples, String name, Map<String, String> labels) {
     return samples.stream().filter(s -> s.name().equals(name))
         .filter(s -> s.labels().entrySet().containsAll(labels.entrySet()))
         .mapToDouble(Sample::value).sum();
@@ -86,7 +86,7 @@ final class PrometheusText {
    * {@code section}: the backticked first cell of each table row, without its {label} part;
    * rows marked {@code (on first use)} are skipped (their series appear with the first event).
    */
-  static List<String> documented(Path metricsMd, String section) throws java.io.IOException {
+  public static List<String> documented(Path metricsMd, String section) throws java.io.IOException {
     List<String> names = new ArrayList<>();
     boolean in = false;
     for (String line : Files.readAllLines(metricsMd)) {
