@@ -240,13 +240,13 @@ public final class FeedSource extends VerticleBase {
 
   private void onConnected(NetSocket s) {
     socket = s;
-    connected = true;
     partial = Buffer.buffer();
     skipping = false;
     if (everConnected) {
       reconnects.increment();
     }
     everConnected = true;
+    connected = true; // last: whoever sees connected in status() sees this connection counted
     LOG.info("[feed: {}] connected to {}", settings.name(), settings.endpoint());
     s.handler(b -> {
       if (socket == s) {
