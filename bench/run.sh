@@ -15,10 +15,11 @@
 #                [--messages N] [--window N]
 #
 # --quick: ~1-3 min smoke run (200k messages); default: 1M messages, ~4-8 min. --jfr records
-# the edge with JFR during phase D and prints its hottest methods. Environment: BENCH_DIR (data
+# the edge and cloud-ingest with JFR during phase D and prints the edge's hottest methods. Environment: BENCH_DIR (data
 # and logs, default /tmp/edgesync-bench-<timestamp>, removed at the end unless BENCH_KEEP=1), JAVA,
 # BENCH_SOAK_SECONDS (default 600), BENCH_EDGE_JAR (another edge-node.jar, e.g. a saved baseline),
-# BENCH_EDGE_OPTS (the edge's JVM flags instead of the bounded ones of the systemd unit).
+# BENCH_EDGE_OPTS (the edge's JVM flags instead of the bounded ones of the systemd unit),
+# BENCH_EDGE_SET ("key=value ..." edge settings added with --set, e.g. "forward.lingerMs=5").
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -148,10 +149,15 @@ EDGE_DATA="$RUN/edge-data"
 # the bounded-memory flags of the systemd unit (docs/OPERATIONS.md "Memory bounds"); BENCH_EDGE_OPTS overrides
 read -r -a EDGE_JVM <<< "${BENCH_EDGE_OPTS:--Xms128m -Xmx128m -XX:+UseSerialGC -XX:MaxDirectMemorySize=32m -XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=96m -XX:+ExitOnOutOfMemoryError}"
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+# BENCH_EDGE_SET="forward.lingerMs=5 log.maxGroupEvents=2000": extra edge settings (--set each)
+EDGE_SET=()
+for kv_ in ${BENCH_EDGE_SET:-}; do EDGE_SET+=(--set "$kv_"); done
 [ "$JFR" = 1 ] && EDGE_JVM+=(-XX:NativeMemoryTracking=summary)
+EDGE_JVM+=("-Xlog:gc:file=$LOGS/edge-gc.log")
 start edge "edge-node ready" "$JAVA" "${EDGE_JVM[@]}" -jar "$EDGE_JAR" --config "$RUN/edge/edge.yaml" \
   --set "mqtt.port=$P_MQTT" --set mqtt.tlsPort=0 --set "http.port=$P_EHTTP" \
-  --set "cloud.endpoints=localhost:$P_INGEST" --set "data.dir=$EDGE_DATA" --set forward.retryMaxMs=2000
+  --set "cloud.endpoints=localhost:$P_INGEST" --set "data.dir=$EDGE_DATA" --set forward.retryMaxMs=2000 \
+  ${BENCH_EDGE_SET:+"${EDGE_SET[@]}"}
 EDGE_PID=$LAST_PID
 EM="http://127.0.0.1:$P_EHTTP/metrics"
 disk0=$(du -sb "$EDGE_DATA" | cut -f1)
@@ -179,7 +185,7 @@ say "C: starting a Kafka broker and cloud-ingest; the edge catches up $BACKLOG_B
 start kafka "broker ready" "$JAVA" -Xmx768m -XX:+UseG1GC -cp "$CLOUD_JAR:$ROOT/loadgen/target/classes" \
   io.edgesync.loadgen.BrokerMain "$RUN/kafka" "$P_KAFKA" "$P_KCTRL"
 KAFKA_PID=$LAST_PID
-start cloud "cloud-ingest ready" "$JAVA" -Xmx768m -XX:+UseG1GC -jar "$CLOUD_JAR" --config "$RUN/cloud/cloud.yaml" \
+start cloud "cloud-ingest ready" "$JAVA" -Xmx768m -XX:+UseG1GC "-Xlog:gc:file=$LOGS/cloud-gc.log" -jar "$CLOUD_JAR" --config "$RUN/cloud/cloud.yaml" \
   --set "ingest.port=$P_INGEST" --set "http.port=$P_CHTTP" --set "kafka.bootstrap=localhost:$P_KAFKA" \
   --set kafka.partitions=3 --set "data.dir=$RUN/cloud-data"
 CLOUD_PID=$LAST_PID
@@ -205,6 +211,7 @@ bb0=$(metric "$EM" edge_forward_batch_bytes_sum)
 te0=$(ticks "$EDGE_PID"); tc0=$(ticks "$CLOUD_PID"); tk0=$(ticks "$KAFKA_PID"); b0=$(busy)
 if [ "$JFR" = 1 ]; then
   jcmd "$EDGE_PID" JFR.start name=bench settings=profile duration=60s filename="$RUN/edge.jfr" > "$LOGS/jfr.log" 2>&1 || true
+  jcmd "$CLOUD_PID" JFR.start name=bench settings=profile duration=60s filename="$RUN/cloud.jfr" >> "$LOGS/jfr.log" 2>&1 || true
 fi
 loadgen e2e --port "$P_MQTT" "${COMMON[@]}" --messages "$MESSAGES" --tag ee --kafka "localhost:$P_KAFKA" --timeout 300
 E2E_S=$(kv "$RUN/e2e.kv" loadgen_wall_s)
@@ -215,6 +222,7 @@ E2E_LG_CPU=$(calc "%.2f" "$(kv "$RUN/e2e.kv" loadgen_cpu_s) / $(kv "$RUN/e2e.kv"
 NMT=""
 if [ "$JFR" = 1 ]; then
   jcmd "$EDGE_PID" JFR.stop name=bench >> "$LOGS/jfr.log" 2>&1 || true
+  jcmd "$CLOUD_PID" JFR.stop name=bench >> "$LOGS/jfr.log" 2>&1 || true
   # committed native memory per JVM category; RocksDB's own allocations are outside NMT (RSS - Total)
   NMT=$(jcmd "$EDGE_PID" VM.native_memory summary 2>/dev/null | awk '
     /^Total:/ { match($0, /committed=[0-9]+KB/); printf "JVM total %d MB", substr($0, RSTART + 10, RLENGTH - 12) / 1024 }
@@ -257,6 +265,8 @@ loadgen lat --port "$P_MQTT" "${COMMON[@]}" --messages "$LAT_MSGS" --rate "$LAT_
   --kafka "localhost:$P_KAFKA" --timeout $(( LAT_SECONDS * 3 + 60 ))
 PUBACK_EDGE_MS_F=$(mean_ms "$pa0" "$(snap "$EM" edge_puback_seconds)")
 COMMIT_MS_F=$(mean_ms "$gc0" "$(snap "$EM" edge_log_commit_seconds)")
+curl -fsS --max-time 5 "$EM" > "$LOGS/edge-metrics-after-F.txt" 2>/dev/null || true
+curl -fsS --max-time 5 "$CM" > "$LOGS/cloud-metrics-after-F.txt" 2>/dev/null || true
 
 # ---- G: soak (option) ----
 SOAK_TABLE=""
@@ -298,6 +308,7 @@ if [ "$JFR" = 1 ] && [ -f "$RUN/edge.jfr" ]; then
       for (t in thr) printf "%6.1f%%  %s\n", 100 * thr[t] / n, t | "sort -rn 2>/dev/null | head -8"
     }')
   cp "$RUN/edge.jfr" "$RESULTS/$STAMP-edge.jfr" 2>/dev/null || true
+  cp "$RUN/cloud.jfr" "$RESULTS/$STAMP-cloud.jfr" 2>/dev/null || true
 fi
 
 # ---- table ----
@@ -340,6 +351,9 @@ REPORT="$RESULTS/$STAMP.md"
   echo "| F latency at $LAT_RATE msg/s | publish→PUBACK p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" puback_p50_ms) / $L_PUB / $(kv "$RUN/lat.kv" puback_p999_ms) |"
   echo "| F latency at $LAT_RATE msg/s | publish→Kafka p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" kafka_p50_ms) / $L_K / $(kv "$RUN/lat.kv" kafka_p999_ms) |"
   echo "| F latency at $LAT_RATE msg/s | edge-side PUBLISH→PUBACK (mean ms) / group commit (mean ms) | $PUBACK_EDGE_MS_F / $COMMIT_MS_F |"
+  for st in "ingest:publish → edge ingest time" "send:edge ingest → cloud send (record timestamp)" "consume:cloud send → consumed"; do
+    echo "| F stage (ms clocks) | ${st#*:} p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" "stage_${st%%:*}_p50_ms") / $(kv "$RUN/lat.kv" "stage_${st%%:*}_p99_ms") / $(kv "$RUN/lat.kv" "stage_${st%%:*}_p999_ms") |"
+  done
   echo
   echo "| target | ratio / figure | verdict |"
   echo "|---|---|---|"

@@ -17,12 +17,21 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * counts once its Kafka transaction committed) and records publish→consume latency from the
  * {@code "tn"} (epoch µs at publish) the load generator put in each payload. Only records
  * whose value contains {@code "<tag>-"} are counted. Runs on its own thread.
+ *
+ * <p>Stages of that latency (millisecond clocks, all processes on one machine): publish → the
+ * edge's {@code ingestTime} in the record value (MQTT + edge receive), ingest → the record's
+ * timestamp (the cloud's producer sets CreateTime at {@code send}: edge commit, forward linger,
+ * HTTP, cloud decode and queue) and that timestamp → consumed (Kafka produce, transaction
+ * commit, markers, the consumer's fetch).
  */
 final class KafkaCounter implements Runnable {
   private final String bootstrap;
   private final String topic;
   private final String marker;
   private final long[] latencies;
+  private final long[] toIngest;
+  private final long[] toSend;
+  private final long[] toConsume;
   private volatile int count;
   private volatile long lastNanos;
   private volatile long valueBytes;
@@ -36,6 +45,9 @@ final class KafkaCounter implements Runnable {
     this.topic = topic;
     this.marker = "\"" + tag + "-";
     this.latencies = new long[capacity];
+    this.toIngest = new long[capacity];
+    this.toSend = new long[capacity];
+    this.toConsume = new long[capacity];
     this.thread = new Thread(this, "kafka-counter");
     this.thread.setDaemon(true);
   }
@@ -93,6 +105,12 @@ final class KafkaCounter implements Runnable {
           int n = count;
           if (n < latencies.length) {
             latencies[n] = (nowMicros - tn) * 1000L;
+            int it = v.indexOf("\"ingestTime\":");
+            long ingestMs = it < 0 ? tn / 1000 : parseLong(v, it + 13);
+            long sendMs = r.timestamp();
+            toIngest[n] = (ingestMs * 1000 - tn) * 1000L;
+            toSend[n] = (sendMs - ingestMs) * 1_000_000L;
+            toConsume[n] = (nowMicros - sendMs * 1000) * 1000L;
           }
           valueBytes += r.value().length;
           lastNanos = System.nanoTime();
@@ -135,6 +153,12 @@ final class KafkaCounter implements Runnable {
 
   Percentiles latencies() {
     return new Percentiles(latencies, Math.min(count, latencies.length));
+  }
+
+  /** Publish → edge ingest time, ingest → cloud send (record timestamp), send → consumed. */
+  Percentiles[] stages() {
+    int n = Math.min(count, latencies.length);
+    return new Percentiles[] {new Percentiles(toIngest, n), new Percentiles(toSend, n), new Percentiles(toConsume, n)};
   }
 
   void stop() throws InterruptedException {

@@ -227,6 +227,10 @@ public final class LoadGen {
         r.put("kafka_rate", f0(c / s));
         r.put("kafka_avg_value_bytes", Long.toString(counter.avgValueBytes()));
         putPct(r, "kafka", counter.latencies());
+        Percentiles[] stages = counter.stages();
+        putPct(r, "stage_ingest", stages[0]);
+        putPct(r, "stage_send", stages[1]);
+        putPct(r, "stage_consume", stages[2]);
         if (counter.error() != null) {
           r.put("kafka_error", String.valueOf(counter.error()).replace('\n', ' '));
         }

@@ -36,8 +36,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The exactly-once heart of cloud-ingest: ONE dedicated thread owning ONE transactional
- * {@link KafkaProducer}. Event loops hand it decoded batches through a bounded queue
+ * The exactly-once heart of cloud-ingest: ONE dedicated thread running ONE Kafka transaction at a
+ * time, on a pair of transactional {@link KafkaProducer}s it takes in turns. Event loops hand it decoded batches through a bounded queue
  * ({@link #submit}); the thread drains up to {@code maxTxnBatches} of them and commits them in
  * ONE transaction together with the new per-(node, class) watermarks in {@code edge.watermarks}
  * (group commit; events, alerts and dead letters share a class's sequence, so their three topics
@@ -60,11 +60,20 @@ import org.slf4j.LoggerFactory;
  * {@code initTransactions} (which completes or aborts the pending transaction) and reloads the
  * watermarks from the topic, because an ambiguous commit may have committed. See docs/CLOUD.md.
  *
- * <p>One writer serves one shard of the nodes ({@link ShardedWriter}); its transactional id is the
- * shard's, so whoever initialises that id last is the only one that can commit for those nodes:
- * the watermarks loaded right after {@code initTransactions} stay exact until this producer is
- * fenced. When it is fenced, the writer waits {@code fencedWaitMs} (the new owner normally stops
- * it meanwhile) before taking the id back.
+ * <p>One writer serves one shard of the nodes ({@link ShardedWriter}); its transactional ids are the
+ * shard's ({@link #transactionalIds}), so whoever initialises them last is the only one that can
+ * commit for those nodes: the watermarks loaded right after {@code initTransactions} of both
+ * stay exact until a producer is fenced. When one is fenced, the writer waits
+ * {@code fencedWaitMs} (the new owner normally stops it meanwhile) before taking the ids back.
+ *
+ * <p>Why two producers: a transaction begun on a producer whose previous commit is still writing
+ * its markers is held by the broker ({@code CONCURRENT_TRANSACTIONS}, retried after
+ * {@code add.partitions.to.txn.retry.backoff.ms}, 20 ms by default), so back-to-back transactions
+ * on one producer cost ~20 ms each whatever their size (docs/BENCHMARKS.md). The other
+ * producer's last transaction has had a whole transaction's time to finish. Order is kept: a
+ * transaction begins only after the previous one's commit returned (its records have lower
+ * offsets, and its outcome is decided), and both ids are initialised, in order, before the
+ * watermarks are loaded.
  *
  * <p>Threads: {@link #submit}, {@link #state()} and {@link #watermarks()} from any thread; every
  * other field belongs to the writer thread.
@@ -75,6 +84,8 @@ public final class KafkaEventWriter {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaEventWriter.class);
   private static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  /** Producers a writer takes in turns; a constant, so every instance fences every id of a shard. */
+  static final int PRODUCERS = 2;
 
   private final Vertx vertx;
   private final WriterOptions options;
@@ -90,7 +101,11 @@ public final class KafkaEventWriter {
   private Promise<Void> stopped;
 
   // writer thread only
+  /** Both null, or both initialised (fenced or not). */
+  private final List<Producer<byte[], byte[]>> producers = new ArrayList<>(PRODUCERS);
+  /** The producer of the current transaction: {@code producers.get(turn)}. */
   private Producer<byte[], byte[]> producer;
+  private int turn;
   /** The last failure was a fence by another holder of the transactional id. */
   private boolean fenced;
   private final Map<Key, List<Pending>> parked = new HashMap<>();
@@ -240,7 +255,7 @@ public final class KafkaEventWriter {
 
   private void loop(Context ctx) {
     while (running) {
-      if (producer == null) {
+      if (producers.isEmpty()) {
         if (recover()) {
           ctx.runOnContext(v -> started.tryComplete());
         }
@@ -280,6 +295,7 @@ public final class KafkaEventWriter {
   private void commitGroup(List<Pending> batches) {
     Group g = new Group();
     long t0 = System.nanoTime();
+    producer = producers.get(turn);
     try {
       // no catch-up needed: nobody else commits for this shard while our producer is not fenced
       for (Pending p : batches) {
@@ -303,6 +319,10 @@ public final class KafkaEventWriter {
     } catch (Exception e) {
       fail(g, batches, e);
       return;
+    } finally {
+      if (g.open) {
+        turn = (turn + 1) % PRODUCERS; // committed or aborted: its markers are being written
+      }
     }
     watermarks.apply(g.tentative);
     metrics.txn.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
@@ -498,10 +518,38 @@ public final class KafkaEventWriter {
     return false;
   }
 
+  /**
+   * The transactional ids of a writer whose {@code transactional.id} option is {@code id}:
+   * {@code id} itself and {@code id + ".b"}.
+   */
+  static List<String> transactionalIds(String id) {
+    List<String> ids = new ArrayList<>(PRODUCERS);
+    ids.add(id);
+    for (int i = 1; i < PRODUCERS; i++) {
+      ids.add(id + "." + (char) ('a' + i));
+    }
+    return ids;
+  }
+
+  /** Creates and initialises both producers (fencing earlier holders), then loads the watermarks. */
   private void openProducer() {
+    for (String id : transactionalIds(options.transactionalId())) {
+      Producer<byte[], byte[]> p = newProducer(id);
+      producers.add(p); // closed by closeProducer() if initTransactions fails
+      p.initTransactions();
+    }
+    turn = 0;
+    // after the fence: every commit of an earlier holder of these ids is settled and visible
+    long timeout = options.timeoutMs();
+    Map<Key, Watermark> all = WatermarkLog.load(options.kafkaProperties(), timeout);
+    all.keySet().removeIf(k -> !owns.test(k.nodeId()));
+    watermarks.replaceAll(all);
+  }
+
+  private Producer<byte[], byte[]> newProducer(String transactionalId) {
     Properties p = options.kafkaProperties();
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "cloud-ingest-" + options.transactionalId());
-    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, options.transactionalId());
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "cloud-ingest-" + transactionalId);
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
@@ -513,26 +561,21 @@ public final class KafkaEventWriter {
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(timeout));
     p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(timeout / 2));
     p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(Math.max(30_000, 2 * timeout)));
-    producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-    producer.initTransactions();
-    // after the fence: every commit of an earlier holder of this id is settled and visible
-    Map<Key, Watermark> all = WatermarkLog.load(options.kafkaProperties(), timeout);
-    all.keySet().removeIf(k -> !owns.test(k.nodeId()));
-    watermarks.replaceAll(all);
+    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
   }
 
   private void closeProducer() {
     // stop() may have interrupted us; close() would log an error and leak the I/O thread
     Thread.interrupted();
-    Producer<byte[], byte[]> p = producer;
     producer = null;
-    if (p != null) {
+    for (Producer<byte[], byte[]> p : producers) {
       try {
         p.close(Duration.ofSeconds(2));
       } catch (Exception e) {
-        LOG.debug("closing the producer: {}", e.toString());
+        LOG.debug("closing a producer: {}", e.toString());
       }
     }
+    producers.clear();
   }
 
   // ---------------------------------------------------------------- parking

@@ -128,41 +128,54 @@ class ShardOwnershipTest {
   @Test
   void twoInstancesThatBothBelieveTheyOwnAShardCannotBothCommit(Vertx vertx) {
     // GIVEN two instances in DIFFERENT groups (each owns every shard: split brain) but with the same
-    // transactional ids: the second one's initTransactions fences the first one's producers
+    // transactional ids: the second one's initTransactions fences both of the first one's producers
     CloudIngest first = start("first", "split-1", "split", Map.of());
-    CloudIngest second = start("second", "split-2", "split", Map.of());
     String node = "split-node";
-    try (IngestClient toFirst = new IngestClient(vertx, first.ingestPort(), pki.node(node), pki.caCert());
-         IngestClient toSecond = new IngestClient(vertx, second.ingestPort(), pki.node(node), pki.caCert())) {
+    CloudIngest second = null;
+    try (IngestClient toFirst = new IngestClient(vertx, first.ingestPort(), pki.node(node), pki.caCert())) {
+      // the first one commits once, so its next transaction goes to its OTHER producer (".b")
+      Reply early = TestCloud.await(toFirst.post(Frames.batch(node, Priority.NORMAL, 1, 10)), WAIT);
+      assertEquals(200, early.status(), early.body().encode());
+      assertEquals(10, early.body().getInteger("written"));
+      second = start("second", "split-2", "split", Map.of());
       assertEquals(SHARDS, first.ownedShards().size());
       assertEquals(SHARDS, second.ownedShards().size());
-
-      // WHEN the same batch goes to both
-      Reply fromFirst = TestCloud.await(toFirst.post(Frames.batch(node, Priority.NORMAL, 1, 50)), WAIT);
-      Reply fromSecond = TestCloud.await(toSecond.post(Frames.batch(node, Priority.NORMAL, 1, 50)), WAIT);
-
-      // THEN the fenced one commits nothing (503: retry), the other writes it
-      assertEquals(503, fromFirst.status(), fromFirst.body().encode());
-      assertEquals(200, fromSecond.status(), fromSecond.body().encode());
-      assertEquals(50, fromSecond.body().getInteger("written"));
-
-      // AND WHEN the fenced one takes its shard back (after kafka.sessionTimeoutMs), it reloads the
-      // watermarks first: a resend of 1..100 writes 51..100 only
-      Reply again = postUntilNot503(toFirst, Frames.batch(node, Priority.NORMAL, 1, 100));
-      assertEquals(200, again.status(), again.body().encode());
-      assertEquals(50, again.body().getInteger("written"));
-      assertEquals(50, again.body().getInteger("duplicates"));
-
-      // and now the second one is the fenced one
-      Reply late = TestCloud.await(toSecond.post(Frames.batch(node, Priority.NORMAL, 101, 10)), WAIT);
-      assertFalse(late.status() == 200 && late.body().getInteger("written") > 0, late.body().encode());
+      try (IngestClient toSecond = new IngestClient(vertx, second.ingestPort(), pki.node(node), pki.caCert())) {
+        splitBrain(toFirst, toSecond);
+      }
     } finally {
       TestCloud.await(first.stop(), WAIT);
-      TestCloud.await(second.stop(), WAIT);
+      if (second != null) {
+        TestCloud.await(second.stop(), WAIT);
+      }
     }
     List<?> records = KafkaTopics.awaitForNode(kafka.bootstrap(), TopicSetup.EVENTS, node, 100);
     assertEquals(100, records.size());
     assertTrue(KafkaTopics.forNode(kafka.bootstrap(), TopicSetup.EVENTS, node).size() == 100);
+  }
+
+  /** The same batch to both; the fenced one gives way, takes the shard back, and fences the other. */
+  private static void splitBrain(IngestClient toFirst, IngestClient toSecond) {
+    String node = "split-node";
+    // WHEN the same batch goes to both
+    Reply fromFirst = TestCloud.await(toFirst.post(Frames.batch(node, Priority.NORMAL, 11, 40)), WAIT);
+    Reply fromSecond = TestCloud.await(toSecond.post(Frames.batch(node, Priority.NORMAL, 11, 40)), WAIT);
+
+    // THEN the fenced one commits nothing (503: retry), the other writes it
+    assertEquals(503, fromFirst.status(), fromFirst.body().encode());
+    assertEquals(200, fromSecond.status(), fromSecond.body().encode());
+    assertEquals(40, fromSecond.body().getInteger("written"));
+
+    // AND WHEN the fenced one takes its shard back (after kafka.sessionTimeoutMs), it reloads the
+    // watermarks first: a resend of 1..100 writes 51..100 only
+    Reply again = postUntilNot503(toFirst, Frames.batch(node, Priority.NORMAL, 1, 100));
+    assertEquals(200, again.status(), again.body().encode());
+    assertEquals(50, again.body().getInteger("written"));
+    assertEquals(50, again.body().getInteger("duplicates"));
+
+    // and now the second one is the fenced one
+    Reply late = TestCloud.await(toSecond.post(Frames.batch(node, Priority.NORMAL, 101, 10)), WAIT);
+    assertFalse(late.status() == 200 && late.body().getInteger("written") > 0, late.body().encode());
   }
 
   private static Reply postUntilNot503(IngestClient client, byte[] frame) {
