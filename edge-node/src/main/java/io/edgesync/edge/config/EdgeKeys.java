@@ -170,7 +170,8 @@ public final class EdgeKeys {
           + "{data.dir}/managed and replace rules.file / rules.shadowFile until rolled back; docs/RULES.md"),
       new Key(FORWARD_MAX_BATCH_EVENTS, String.valueOf(DEFAULT_FORWARD_MAX_BATCH_EVENTS), "most events per batch"),
       new Key(FORWARD_MAX_BATCH_BYTES, String.valueOf(DEFAULT_FORWARD_MAX_BATCH_BYTES), "about this many envelope bytes per batch"),
-      new Key(FORWARD_LINGER_MS, String.valueOf(DEFAULT_FORWARD_LINGER_MS), "wait this long for a batch to fill"),
+      new Key(FORWARD_LINGER_MS, String.valueOf(DEFAULT_FORWARD_LINGER_MS),
+          "while a batch is in flight, wait up to this long for the next one to fill (none in flight: at once)"),
       new Key(FORWARD_MAX_IN_FLIGHT, String.valueOf(DEFAULT_FORWARD_MAX_IN_FLIGHT), "batches sent and not yet answered"),
       new Key(FORWARD_MAX_EVENTS_PER_SEC, "0", "catch-up rate cap for normal and bulk events (events/s, 0 = none); "
           + "critical is never capped; the cloud's admission hint may lower it"),

@@ -413,8 +413,14 @@ public final class BatchForwarder {
    * with unsent events; it goes when its batch is full or its linger has passed, or at once
    * when a lower class is ready (priority beats linger, so a trickle of critical events
    * never holds back a bulk backlog for a linger each, and bulk never overtakes critical).
+   *
+   * <p>With nothing in flight every class is ready at once (like Nagle's algorithm): lingering
+   * only pays while an earlier batch is on its way, because the events that arrive meanwhile
+   * would wait for its answer anyway. So a quiet link forwards an event without the linger,
+   * and a busy one still cuts batches of what arrived during a round trip (or a linger).
    */
   private ClassState pick(long nowNanos) {
+    boolean idle = building + outstanding == 0;
     ClassState candidate = null;
     for (Priority p : Priority.values()) {
       ClassState s = classes.get(p);
@@ -423,7 +429,7 @@ public final class BatchForwarder {
         s.firstSeenNanos = 0;
         continue;
       }
-      boolean ready = unsent >= batchEventsLimit || lingerPassed(s, nowNanos);
+      boolean ready = unsent >= batchEventsLimit || idle || lingerPassed(s, nowNanos);
       if (candidate == null) {
         if (s.building) {
           // its next batch starts where the one being read ends: wait for that read
