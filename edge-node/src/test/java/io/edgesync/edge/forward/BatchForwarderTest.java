@@ -496,6 +496,37 @@ class BatchForwarderTest {
   }
 
   @Test
+  @Timeout(40)
+  void forwardsAtOnceOnAnIdleLinkAndLingersOnlyBehindABatchOnItsWay() throws Exception {
+    // GIVEN a linger far longer than anything below (10 s), and a cloud that answers after 1 s
+    CloudStub cloud = stub(serverCert);
+    cloud.replyDelayMs = 1_000;
+    int port = cloud.listen(0).await(5, TimeUnit.SECONDS);
+    forwarder = forwarder(config(List.of(local(port)), 500, 4, Compression.ZSTD, 50, 1_000, 5_000, 0,
+        Duration.ofSeconds(10)));
+    forwarder.start().await(5, TimeUnit.SECONDS);
+
+    // WHEN one event arrives with nothing in flight
+    long t0 = System.nanoTime();
+    log.append(Priority.NORMAL, 1, 80);
+    awaitCondition("the first batch sent", () -> cloud.requests.get() == 1);
+    double firstSentS = (System.nanoTime() - t0) / 1e9;
+    // AND a second one while that batch waits for its answer
+    log.append(Priority.NORMAL, 1, 80);
+    awaitAllReleased();
+    double allReleasedS = (System.nanoTime() - t0) / 1e9;
+
+    // THEN the first went at once instead of after the linger
+    assertTrue(firstSentS < 5, "first batch sent after " + firstSentS + " s");
+    // AND the second waited behind it (never two in flight) but not for the linger: it went with the answer
+    assertEquals(1, cloud.maxOutstanding.get(), "batches in flight at once");
+    assertEquals(2, cloud.requests.get());
+    assertTrue(allReleasedS < 8, "both delivered after " + allReleasedS + " s (linger 10 s)");
+    assertDeliveredOnce(cloud, 0, 2, 0);
+    assertNoViolations(cloud);
+  }
+
+  @Test
   @Timeout(60)
   void deliversABacklogIn2000EventBatches() throws Exception {
     // GIVEN 200,000 events of ~100 bytes payload waiting
@@ -561,8 +592,14 @@ class BatchForwarderTest {
 
   private ForwarderConfig config(List<HostPort> endpoints, int maxBatchEvents, int maxInFlight, Compression compression,
       long retryInitialMs, long retryMaxMs, long requestTimeoutMs, long maxEventsPerSec) {
+    return config(endpoints, maxBatchEvents, maxInFlight, compression, retryInitialMs, retryMaxMs, requestTimeoutMs,
+        maxEventsPerSec, Duration.ofMillis(20));
+  }
+
+  private ForwarderConfig config(List<HostPort> endpoints, int maxBatchEvents, int maxInFlight, Compression compression,
+      long retryInitialMs, long retryMaxMs, long requestTimeoutMs, long maxEventsPerSec, Duration linger) {
     return new ForwarderConfig(NODE, endpoints, nodeCert.cert(), nodeCert.key(), ca.certPath(), maxBatchEvents,
-        1 << 20, Duration.ofMillis(20), maxInFlight, compression, Duration.ofMillis(retryInitialMs),
+        1 << 20, linger, maxInFlight, compression, Duration.ofMillis(retryInitialMs),
         Duration.ofMillis(retryMaxMs), Duration.ofMillis(requestTimeoutMs), maxEventsPerSec);
   }
 
