@@ -34,6 +34,8 @@ import org.apache.kafka.clients.admin.NewTopic;
  *              [--window 1000] [--rate 0 (msg/s total, 0 = as fast as possible)] [--topic-prefix bench/p]
  *              [--tag T] [--subscribe] [--kafka BOOTSTRAP] [--kafka-topic edge.events]
  *              [--timeout 300] [--out FILE]
+ * LoadGen txn --kafka BOOTSTRAP [--producers 1] [--txns 400] [--records 100] [--pause-ms 0]
+ *             [--topic bench.txn] [--out FILE]     Kafka transactions back to back ({@link TxnProbe})
  * </pre>
  * {@code mqtt} prints {@code key=value} result lines (and writes them to {@code --out}):
  * publish→PUBACK percentiles, the accepted rate, the subscriber's delivered rate
@@ -53,6 +55,7 @@ public final class LoadGen {
       case "ports" -> ports(Integer.parseInt(args[1]));
       case "topic" -> topic(args[1], args[2], Integer.parseInt(args[3]));
       case "mqtt" -> System.exit(mqtt(parse(args)));
+      case "txn" -> txn(parse(args));
       default -> {
         System.err.println("LoadGen: unknown command " + args[0]);
         System.exit(2);
@@ -74,6 +77,17 @@ public final class LoadGen {
       }
     }
     return m;
+  }
+
+  private static void txn(Map<String, String> o) throws Exception {
+    List<String> lines = TxnProbe.run(o.get("kafka"), o.getOrDefault("topic", "bench.txn"),
+        Integer.parseInt(o.getOrDefault("producers", "1")), Integer.parseInt(o.getOrDefault("txns", "400")),
+        Integer.parseInt(o.getOrDefault("records", "100")), Long.parseLong(o.getOrDefault("pause-ms", "0")));
+    String text = String.join("\n", lines) + "\n";
+    System.out.print(text);
+    if (o.containsKey("out")) {
+      Files.writeString(Path.of(o.get("out")), text);
+    }
   }
 
   private static void ports(int n) throws IOException {
