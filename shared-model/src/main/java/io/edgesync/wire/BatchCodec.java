@@ -1,12 +1,14 @@
 package io.edgesync.wire;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
 import io.edgesync.model.Priority;
 import io.edgesync.wire.BatchFormatException.Reason;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
 
@@ -40,9 +42,21 @@ public final class BatchCodec {
   private static final byte[] MAGIC = {'E', 'S', 'B', 'F'};
   private static final int MAX_NODE_ID_BYTES = 1024;
 
+  /**
+   * One zstd compression context per encoding thread, level 1: {@code Zstd.compress} set up and
+   * freed a context (about a megabyte of native workspace) for every batch, a malloc churn that
+   * fragmented the native heap of a forwarding edge (docs/BENCHMARKS.md, memory). The few
+   * threads that encode (the forwarder's workers) each keep theirs for their lifetime.
+   */
+  private static final ThreadLocal<ZstdCompressCtx> COMPRESSOR = ThreadLocal.withInitial(
+      () -> new ZstdCompressCtx().setLevel(1));
+
   private BatchCodec() {}
 
-  /** Encodes {@code batch}; the body is compressed with {@code compression}. */
+  /**
+   * Encodes {@code batch}; the body is compressed with {@code compression}, straight into the
+   * frame, with this thread's reusable zstd context.
+   */
   public static byte[] encode(EventBatch batch, Compression compression) {
     int bodyLen = 0;
     for (byte[] e : batch.envelopes()) {
@@ -53,21 +67,30 @@ public final class BatchCodec {
       body.putInt(e.length).put(e);
     }
     byte[] raw = body.array();
-    byte[] sent = compression == Compression.ZSTD ? Zstd.compress(raw, 1) : raw;
     byte[] node = batch.nodeId().getBytes(StandardCharsets.UTF_8);
+    int header = 8 + 2 + node.length + 8 + 4 + 4 + 4 + 4;
+    byte[] frame;
+    int sentLen;
+    if (compression == Compression.ZSTD) {
+      byte[] room = new byte[header + (int) Zstd.compressBound(raw.length)];
+      sentLen = COMPRESSOR.get().compressByteArray(room, header, room.length - header, raw, 0, raw.length);
+      frame = room.length == header + sentLen ? room : Arrays.copyOf(room, header + sentLen);
+    } else {
+      sentLen = raw.length;
+      frame = new byte[header + sentLen];
+      System.arraycopy(raw, 0, frame, header, sentLen);
+    }
     CRC32C crc = new CRC32C();
-    crc.update(sent);
-    ByteBuffer out = ByteBuffer.allocate(8 + 2 + node.length + 8 + 4 + 4 + 4 + 4 + sent.length);
-    out.put(MAGIC).put((byte) VERSION).put((byte) compression.code())
+    crc.update(frame, header, sentLen);
+    ByteBuffer.wrap(frame, 0, header).put(MAGIC).put((byte) VERSION).put((byte) compression.code())
         .put((byte) batch.priority().code()).put((byte) (batch.skipGap() ? FLAG_SKIP : 0))
         .putShort((short) node.length).put(node)
         .putLong(batch.firstClassSeq())
         .putInt(batch.size())
         .putInt(raw.length)
-        .putInt(sent.length)
-        .putInt((int) crc.getValue())
-        .put(sent);
-    return out.array();
+        .putInt(sentLen)
+        .putInt((int) crc.getValue());
+    return frame;
   }
 
   /**

@@ -117,7 +117,10 @@ class BatchForwarderTest {
         .mapToInt(CloudStub.Arrival::index).min().orElseThrow();
     assertTrue(lastCritical < firstNormal, "critical before normal: " + arrivals);
     assertTrue(lastNormal < firstBulk, "normal before bulk: " + arrivals);
-    // AND the status and the metrics tell the same story
+    // AND the status and the metrics tell the same story (the forwarder learns of a release when
+    // the worker that ran it reports back, a moment after the log itself)
+    awaitCondition("the forwarder's status shows the release", () -> forwarder.status().getJsonObject("classes")
+        .getJsonObject("bulk").getLong("releasedClassSeq") == 4_900);
     JsonObject status = forwarder.status();
     assertEquals("up", status.getString("link"));
     assertEquals(0, status.getInteger("inFlight"));
