@@ -17,9 +17,10 @@ import java.util.List;
  * (magic, version, CRC, lengths), checks the frame's node id against the certificate CN, decodes
  * every envelope, checks priorities and contiguous class sequence numbers, and builds the Kafka
  * records. Stateless and thread-safe; runs on an event loop for small frames, on a worker for
- * large ones.
+ * large ones. Public for the JMH benchmark ({@code CloudPrepareBenchmark}); only
+ * {@link IngestServer} calls it in the product.
  */
-final class BatchDecoder {
+public final class BatchDecoder {
   private BatchDecoder() {}
 
   /**
@@ -28,7 +29,7 @@ final class BatchDecoder {
    * @param maxInflatedBytes  limit of the uncompressed body
    * @throws IngestError 400 (format, envelope, sequence), 403 NODE_MISMATCH, 413 TOO_LARGE
    */
-  static PreparedBatch decode(byte[] frame, String certNodeId, int maxInflatedBytes) {
+  public static PreparedBatch decode(byte[] frame, String certNodeId, int maxInflatedBytes) {
     EventBatch batch;
     try {
       batch = BatchCodec.decode(frame, maxInflatedBytes);
