@@ -2,8 +2,6 @@ package io.edgesync.cloud.kafka;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import io.edgesync.model.Event;
 import io.edgesync.model.EventKind;
 import java.io.ByteArrayOutputStream;
@@ -113,24 +111,12 @@ public final class EventRecords {
   }
 
   /**
-   * True when {@code bytes} hold exactly one JSON value (object, array or scalar), optionally
-   * surrounded by whitespace. Objects and arrays are skipped with the streaming parser, so
-   * nothing is materialised.
+   * True when {@code bytes} hold exactly one JSON value (object, array or scalar) in well-formed
+   * UTF-8, optionally surrounded by JSON whitespace: see {@link StrictJson} for the exact rules.
+   * Allocation-free.
    */
   public static boolean isJson(byte[] bytes) {
-    if (bytes.length == 0) {
-      return false;
-    }
-    try (JsonParser p = JSON.createParser(bytes)) {
-      JsonToken t = p.nextToken();
-      if (t == null) {
-        return false;
-      }
-      p.skipChildren();
-      return p.nextToken() == null;
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
+    return StrictJson.isOneValue(bytes);
   }
 
   private static Header header(String key, String value) {
