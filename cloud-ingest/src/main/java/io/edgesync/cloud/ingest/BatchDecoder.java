@@ -8,7 +8,7 @@ import io.edgesync.model.EnvelopeCodec;
 import io.edgesync.model.MalformedEnvelopeException;
 import io.edgesync.wire.BatchCodec;
 import io.edgesync.wire.BatchFormatException;
-import io.edgesync.wire.EventBatch;
+import io.edgesync.wire.BatchView;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,9 +30,10 @@ public final class BatchDecoder {
    * @throws IngestError 400 (format, envelope, sequence), 403 NODE_MISMATCH, 413 TOO_LARGE
    */
   public static PreparedBatch decode(byte[] frame, String certNodeId, int maxInflatedBytes) {
-    EventBatch batch;
+    BatchView batch;
     try {
-      batch = BatchCodec.decode(frame, maxInflatedBytes);
+      // envelopes are decoded where they lie in the inflated body, never copied out one by one
+      batch = BatchCodec.decodeView(frame, maxInflatedBytes);
     } catch (BatchFormatException e) {
       int status = e.reason() == BatchFormatException.Reason.TOO_LARGE ? 413 : 400;
       throw new IngestError(status, e.reason().name(), e.getMessage());
@@ -41,12 +42,12 @@ public final class BatchDecoder {
       throw new IngestError(403, "NODE_MISMATCH", "the frame claims node '" + batch.nodeId()
           + "' but the client certificate is for '" + certNodeId + "'");
     }
-    List<byte[]> envelopes = batch.envelopes();
-    List<PreparedEvent> events = new ArrayList<>(envelopes.size());
-    for (int i = 0; i < envelopes.size(); i++) {
+    byte[] body = batch.body();
+    List<PreparedEvent> events = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
       Event e;
       try {
-        e = EnvelopeCodec.decode(envelopes.get(i));
+        e = EnvelopeCodec.decode(body, batch.envelopeOffset(i), batch.envelopeLength(i));
       } catch (MalformedEnvelopeException ex) {
         throw new IngestError(400, "BAD_ENVELOPE", "event " + i + ": " + ex.getMessage());
       }
