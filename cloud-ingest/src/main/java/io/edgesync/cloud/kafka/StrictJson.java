@@ -66,8 +66,8 @@ final class StrictJson {
       return FAIL;
     }
     return switch (b[p]) {
-      case '{' -> depth < MAX_DEPTH ? object(b, p + 1, end, depth + 1) : FAIL;
-      case '[' -> depth < MAX_DEPTH ? array(b, p + 1, end, depth + 1) : FAIL;
+      case '{' -> depth < MAX_DEPTH ? container(b, p + 1, end, depth + 1, (byte) '}') : FAIL;
+      case '[' -> depth < MAX_DEPTH ? container(b, p + 1, end, depth + 1, (byte) ']') : FAIL;
       case '"' -> string(b, p + 1, end);
       case 't' -> literal(b, p, end, 't', 'r', 'u', 'e');
       case 'n' -> literal(b, p, end, 'n', 'u', 'l', 'l');
@@ -77,26 +77,27 @@ final class StrictJson {
     };
   }
 
-  /** {@code p} is just after '{'. */
-  private static int object(byte[] b, int p, int end, int depth) {
+  /**
+   * The members of an object ({@code close} = '}') or the elements of an array ({@code close} =
+   * ']'); {@code p} is just after the opening bracket.
+   */
+  private static int container(byte[] b, int p, int end, int depth, byte close) {
     p = skipWhitespace(b, p, end);
-    if (p < end && b[p] == '}') {
+    if (p < end && b[p] == close) {
       return p + 1;
     }
     while (true) {
-      if (p >= end || b[p] != '"') {
+      if (close == '}') {
+        p = memberName(b, p, end);
+        if (p == FAIL) {
+          return FAIL;
+        }
+      }
+      p = skipWhitespace(b, value(b, p, end, depth), end);
+      if (p == FAIL || p >= end) {
         return FAIL;
       }
-      p = skipWhitespace(b, string(b, p + 1, end), end);
-      if (p < 0 || p >= end || b[p] != ':') {
-        return FAIL;
-      }
-      p = value(b, skipWhitespace(b, p + 1, end), end, depth);
-      p = skipWhitespace(b, p, end);
-      if (p < 0 || p >= end) {
-        return FAIL;
-      }
-      if (b[p] == '}') {
+      if (b[p] == close) {
         return p + 1;
       }
       if (b[p] != ',') {
@@ -106,25 +107,16 @@ final class StrictJson {
     }
   }
 
-  /** {@code p} is just after '['. */
-  private static int array(byte[] b, int p, int end, int depth) {
-    p = skipWhitespace(b, p, end);
-    if (p < end && b[p] == ']') {
-      return p + 1;
+  /** {@code "name" :} and the whitespace after it; returns where the member's value starts. */
+  private static int memberName(byte[] b, int p, int end) {
+    if (p >= end || b[p] != '"') {
+      return FAIL;
     }
-    while (true) {
-      p = skipWhitespace(b, value(b, p, end, depth), end);
-      if (p < 0 || p >= end) {
-        return FAIL;
-      }
-      if (b[p] == ']') {
-        return p + 1;
-      }
-      if (b[p] != ',') {
-        return FAIL;
-      }
-      p = skipWhitespace(b, p + 1, end);
+    p = skipWhitespace(b, string(b, p + 1, end), end);
+    if (p == FAIL || p >= end || b[p] != ':') {
+      return FAIL;
     }
+    return skipWhitespace(b, p + 1, end);
   }
 
   /** {@code p} is just after the opening quote. */
