@@ -3,9 +3,8 @@ package io.edgesync.benchmarks;
 import io.edgesync.cloud.kafka.EventRecords;
 import io.edgesync.cloud.kafka.PreparedEvent;
 import io.edgesync.model.Event;
-import io.edgesync.model.Priority;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.Header;
@@ -56,23 +55,9 @@ public class KafkaBatchCompressionBenchmark {
   @Setup
   public void setup() {
     codec = Compression.of(compression).build();
-    long t0 = 1_700_000_000_000L;
-    long rnd = 0x9E3779B97F4A7C15L;
+    List<Event> events = LoadgenEvents.events(RECORDS);
     for (int i = 0; i < RECORDS; i++) {
-      String id = "r-c" + (i % 8) + "-" + (123 + i);
-      StringBuilder json = new StringBuilder(200).append("{\"id\":\"").append(id).append("\",\"ts\":").append(t0 + i)
-          .append(",\"tn\":").append((t0 + i) * 1000 + 123).append(",\"value\":").append(123 + i)
-          .append(",\"pad\":\"");
-      while (json.length() < 198) {
-        rnd ^= rnd << 13;
-        rnd ^= rnd >>> 7;
-        rnd ^= rnd << 17;
-        json.append((char) ('a' + (int) ((rnd >>> 33) % 26)));
-      }
-      json.append("\"}");
-      PreparedEvent e = EventRecords.prepare("bench-node-1", new Event(1000 + i, 1 + i, Priority.NORMAL,
-          "loadgen-c" + (i % 8), "bench/p" + (i % 8), id, t0 + i, t0 + i + 7,
-          json.toString().getBytes(StandardCharsets.US_ASCII)));
+      PreparedEvent e = EventRecords.prepare(LoadgenEvents.NODE, events.get(i));
       keys[i] = ByteBuffer.wrap(e.key());
       values[i] = ByteBuffer.wrap(e.value());
       headers[i] = e.headers().toArray(new Header[0]);
