@@ -140,6 +140,9 @@ public final class EnvelopeCodec {
     if (len > b.remaining()) {
       throw new MalformedEnvelopeException("string length " + len + " runs past the envelope");
     }
+    if (len == 0) {
+      return ""; // absent id and reason: most envelopes
+    }
     String s = new String(b.array(), b.arrayOffset() + b.position(), len, StandardCharsets.UTF_8);
     b.position(b.position() + len);
     return s;

@@ -94,19 +94,39 @@ public final class BatchCodec {
   }
 
   /**
-   * Decodes a frame, checking magic, version, flags, CRC, lengths and the event count.
+   * Decodes a frame, checking magic, version, flags, CRC, lengths and the event count, and copies
+   * every envelope into its own array (see {@link #decodeView} for the decoding without copies).
    *
    * @param maxUncompressedBytes refuse bodies that would inflate beyond this (zip bombs)
    * @throws BatchFormatException with the reason when the frame is not valid
    */
   public static EventBatch decode(byte[] frame, int maxUncompressedBytes) {
+    BatchView v = decodeView(frame, maxUncompressedBytes);
+    List<byte[]> envelopes = new ArrayList<>(v.size());
+    for (int i = 0; i < v.size(); i++) {
+      envelopes.add(Arrays.copyOfRange(v.body(), v.envelopeOffset(i), v.envelopeOffset(i) + v.envelopeLength(i)));
+    }
+    return new EventBatch(v.nodeId(), v.priority(), v.firstClassSeq(), envelopes, v.skipGap());
+  }
+
+  /**
+   * Decodes a frame with the same checks as {@link #decode} and the same errors, but leaves the
+   * envelopes where they are: in the inflated body, or in {@code frame} itself when the body was
+   * sent uncompressed (then the view shares {@code frame}, which the caller must not change).
+   *
+   * @param maxUncompressedBytes refuse bodies that would inflate beyond this (zip bombs)
+   * @throws BatchFormatException with the reason when the frame is not valid
+   */
+  public static BatchView decodeView(byte[] frame, int maxUncompressedBytes) {
     ByteBuffer b = ByteBuffer.wrap(frame);
     try {
-      byte[] magic = new byte[4];
-      b.get(magic);
-      if (magic[0] != MAGIC[0] || magic[1] != MAGIC[1] || magic[2] != MAGIC[2] || magic[3] != MAGIC[3]) {
+      if (b.remaining() < MAGIC.length) {
+        throw new BufferUnderflowException();
+      }
+      if (frame[0] != MAGIC[0] || frame[1] != MAGIC[1] || frame[2] != MAGIC[2] || frame[3] != MAGIC[3]) {
         throw new BatchFormatException(Reason.BAD_MAGIC, "not a batch frame (bad magic)");
       }
+      b.position(MAGIC.length);
       int version = b.get() & 0xFF;
       if (version != VERSION) {
         throw new BatchFormatException(Reason.UNSUPPORTED_VERSION,
@@ -153,22 +173,21 @@ public final class BatchCodec {
       if ((int) crc.getValue() != crcExpected) {
         throw new BatchFormatException(Reason.CRC_MISMATCH, "body CRC32C mismatch");
       }
-      byte[] raw = inflate(frame, b.position(), sentLen, rawLen, compression);
-      return new EventBatch(nodeId, priority, firstClassSeq, split(raw, count), (flags & FLAG_SKIP) != 0);
+      boolean skipGap = (flags & FLAG_SKIP) != 0;
+      if (compression == Compression.NONE) {
+        if (sentLen != rawLen) {
+          throw new BatchFormatException(Reason.TRUNCATED, "uncompressed body length mismatch");
+        }
+        return new BatchView(nodeId, priority, firstClassSeq, skipGap, frame, spans(frame, b.position(), sentLen, count));
+      }
+      byte[] raw = inflate(frame, b.position(), sentLen, rawLen);
+      return new BatchView(nodeId, priority, firstClassSeq, skipGap, raw, spans(raw, 0, rawLen, count));
     } catch (BufferUnderflowException e) {
       throw new BatchFormatException(Reason.TRUNCATED, "frame ends inside its header");
     }
   }
 
-  private static byte[] inflate(byte[] frame, int off, int len, int rawLen, Compression compression) {
-    if (compression == Compression.NONE) {
-      if (len != rawLen) {
-        throw new BatchFormatException(Reason.TRUNCATED, "uncompressed body length mismatch");
-      }
-      byte[] raw = new byte[len];
-      System.arraycopy(frame, off, raw, 0, len);
-      return raw;
-    }
+  private static byte[] inflate(byte[] frame, int off, int len, int rawLen) {
     byte[] raw = new byte[rawLen];
     long n;
     try {
@@ -183,24 +202,32 @@ public final class BatchCodec {
     return raw;
   }
 
-  private static List<byte[]> split(byte[] raw, int count) {
-    ByteBuffer b = ByteBuffer.wrap(raw);
-    List<byte[]> out = new ArrayList<>(Math.min(count, 1 << 16));
+  /**
+   * The offset and length of each of the {@code count} length-prefixed envelopes that must fill
+   * {@code buf[off, off+len)} exactly.
+   */
+  private static int[] spans(byte[] buf, int off, int len, int count) {
+    // each envelope takes at least its 4-byte length, so a count above len / 4 fails in the loop
+    // before the array is full: it is never sized by an untrusted count
+    int[] spans = new int[2 * Math.min(count, len / 4)];
+    int p = off;
+    int end = off + len;
     for (int i = 0; i < count; i++) {
-      if (b.remaining() < 4) {
+      if (end - p < 4) {
         throw new BatchFormatException(Reason.TRUNCATED, "body holds " + i + " events, header says " + count);
       }
-      int len = b.getInt();
-      if (len < 0 || len > b.remaining()) {
+      int n = (buf[p] & 0xFF) << 24 | (buf[p + 1] & 0xFF) << 16 | (buf[p + 2] & 0xFF) << 8 | (buf[p + 3] & 0xFF);
+      p += 4;
+      if (n < 0 || n > end - p) {
         throw new BatchFormatException(Reason.TRUNCATED, "event " + i + " runs past the body");
       }
-      byte[] e = new byte[len];
-      b.get(e);
-      out.add(e);
+      spans[2 * i] = p;
+      spans[2 * i + 1] = n;
+      p += n;
     }
-    if (b.hasRemaining()) {
-      throw new BatchFormatException(Reason.TRUNCATED, b.remaining() + " stray bytes after " + count + " events");
+    if (p != end) {
+      throw new BatchFormatException(Reason.TRUNCATED, (end - p) + " stray bytes after " + count + " events");
     }
-    return out;
+    return spans;
   }
 }

@@ -2,12 +2,14 @@ package io.edgesync.wire;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.edgesync.model.EnvelopeCodec;
 import io.edgesync.model.Event;
 import io.edgesync.model.Priority;
 import io.edgesync.wire.BatchFormatException.Reason;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -115,5 +117,44 @@ class BatchCodecTest {
       BatchFormatException e = assertThrows(BatchFormatException.class, () -> BatchCodec.decode(frame, 1 << 24));
       assertEquals(Reason.UNSUPPORTED_FLAGS, e.reason(), "bit " + bit);
     }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Compression.class)
+  void viewLeavesTheEnvelopesInTheBodyAndAgreesWithDecode(Compression c) {
+    EventBatch b = new EventBatch("node-1", Priority.NORMAL, 10, batch(300).envelopes(), true);
+    byte[] frame = BatchCodec.encode(b, c);
+    BatchView v = BatchCodec.decodeView(frame, 1 << 24);
+    assertEquals("node-1", v.nodeId());
+    assertEquals(Priority.NORMAL, v.priority());
+    assertEquals(10, v.firstClassSeq());
+    assertEquals(true, v.skipGap());
+    assertEquals(300, v.size());
+    for (int i = 0; i < b.size(); i++) {
+      assertArrayEquals(b.envelopes().get(i), Arrays.copyOfRange(v.body(), v.envelopeOffset(i),
+          v.envelopeOffset(i) + v.envelopeLength(i)), "envelope " + i);
+      assertEquals(EnvelopeCodec.decode(b.envelopes().get(i)),
+          EnvelopeCodec.decode(v.body(), v.envelopeOffset(i), v.envelopeLength(i)));
+    }
+    if (c == Compression.NONE) {
+      assertSame(frame, v.body(), "an uncompressed body is not copied at all");
+    }
+  }
+
+  @Test
+  void eventCountBeyondTheBodyIsTruncatedWithTheSameMessageAndNeverSizesAnArray() {
+    byte[] frame = BatchCodec.encode(batch(2), Compression.NONE);
+    int countAt = 8 + 2 + "node-1".length() + 8;
+    for (int count : new int[] {3, Integer.MAX_VALUE}) {
+      ByteBuffer.wrap(frame).putInt(countAt, count);
+      BatchFormatException e = assertThrows(BatchFormatException.class, () -> BatchCodec.decodeView(frame, 1 << 24));
+      assertEquals(Reason.TRUNCATED, e.reason());
+      assertEquals("body holds 2 events, header says " + count, e.getMessage());
+    }
+    ByteBuffer.wrap(frame).putInt(countAt, 1);
+    BatchFormatException stray = assertThrows(BatchFormatException.class, () -> BatchCodec.decode(frame, 1 << 24));
+    assertEquals(Reason.TRUNCATED, stray.reason());
+    assertEquals((4 + batch(2).envelopes().get(1).length)
+        + " stray bytes after 1 events", stray.getMessage());
   }
 }

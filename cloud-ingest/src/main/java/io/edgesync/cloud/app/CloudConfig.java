@@ -48,6 +48,7 @@ import java.util.TreeMap;
  * @param kafkaTimeoutMs        bound of every blocking Kafka call (max.block.ms, delivery timeout)
  * @param kafkaRetryInitialMs   first back-off while the producer cannot be re-created
  * @param kafkaRetryMaxMs       back-off cap while the producer cannot be re-created
+ * @param kafkaCompression      compression.type of the event writers' producers: lz4, zstd or none
  * @param kafkaClientProperties extra settings of every Kafka client (SASL / TLS to Kafka), from
  *                              the file {@code kafka.clientProperties}; empty when none
  * @param tlsCert               server certificate chain, PEM
@@ -83,6 +84,7 @@ public record CloudConfig(
     long kafkaTimeoutMs,
     long kafkaRetryInitialMs,
     long kafkaRetryMaxMs,
+    String kafkaCompression,
     ClientProperties kafkaClientProperties,
     Path tlsCert,
     Path tlsKey,
@@ -121,6 +123,7 @@ public record CloudConfig(
       new Key("kafka.timeoutMs", "15000", "bound of blocking Kafka calls (max.block.ms, delivery.timeout.ms)"),
       new Key("kafka.retryInitialMs", "200", "first back-off when the producer must be re-created"),
       new Key("kafka.retryMaxMs", "10000", "back-off cap when the producer must be re-created"),
+      new Key("kafka.compression", "lz4", "compression of the event records' producer batches: lz4, zstd or none"),
       new Key("kafka.clientProperties", "", "Kafka client properties file (security.protocol, sasl.*, ssl.*) for every Kafka client"),
       new Key("tls.cert", "(required)", "server certificate chain, PEM"),
       new Key("tls.key", "(required)", "server private key, PKCS#8 PEM"),
@@ -134,6 +137,7 @@ public record CloudConfig(
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(kafkaBootstrap, "kafkaBootstrap");
     Objects.requireNonNull(transactionalId, "transactionalId");
+    Objects.requireNonNull(kafkaCompression, "kafkaCompression");
     Objects.requireNonNull(tlsCert, "tlsCert");
     Objects.requireNonNull(tlsKey, "tlsKey");
     Objects.requireNonNull(tlsCa, "tlsCa");
@@ -174,6 +178,7 @@ public record CloudConfig(
         s.longValue("kafka.timeoutMs", 15_000, 1000, 600_000),
         s.longValue("kafka.retryInitialMs", 200, 1, 600_000),
         s.longValue("kafka.retryMaxMs", 10_000, 1, 600_000),
+        s.string("kafka.compression", "lz4"),
         clientProperties(s),
         s.existingFile("tls.cert", null),
         s.existingFile("tls.key", null),
@@ -188,6 +193,10 @@ public record CloudConfig(
     }
     if (c.transactionalId.isBlank()) {
       throw s.fail("kafka.transactionalId", "must not be blank");
+    }
+    if (!WriterOptions.COMPRESSIONS.contains(c.kafkaCompression)) {
+      throw s.fail("kafka.compression", "must be one of " + String.join(", ", WriterOptions.COMPRESSIONS)
+          + " (got " + c.kafkaCompression + ")");
     }
     if (c.kafkaRetryMaxMs < c.kafkaRetryInitialMs) {
       throw s.fail("kafka.retryMaxMs", "must be >= kafka.retryInitialMs (got " + c.kafkaRetryMaxMs + ")");
@@ -241,7 +250,7 @@ public record CloudConfig(
   /** The Kafka writer's settings for the given bootstrap servers. */
   public WriterOptions writerOptions(String bootstrap) {
     return new WriterOptions(bootstrap, transactionalId, queueCapacity, maxTxnBatches, gapWaitMs,
-        maxParkedBatches, kafkaTimeoutMs, kafkaRetryInitialMs, kafkaRetryMaxMs, sessionTimeoutMs,
+        maxParkedBatches, kafkaTimeoutMs, kafkaRetryInitialMs, kafkaRetryMaxMs, sessionTimeoutMs, kafkaCompression,
         embeddedKafka() ? ClientProperties.NONE : kafkaClientProperties);
   }
 

@@ -8,7 +8,7 @@ import io.edgesync.model.EnvelopeCodec;
 import io.edgesync.model.MalformedEnvelopeException;
 import io.edgesync.wire.BatchCodec;
 import io.edgesync.wire.BatchFormatException;
-import io.edgesync.wire.EventBatch;
+import io.edgesync.wire.BatchView;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,9 +17,10 @@ import java.util.List;
  * (magic, version, CRC, lengths), checks the frame's node id against the certificate CN, decodes
  * every envelope, checks priorities and contiguous class sequence numbers, and builds the Kafka
  * records. Stateless and thread-safe; runs on an event loop for small frames, on a worker for
- * large ones.
+ * large ones. Public for the JMH benchmark ({@code CloudPrepareBenchmark}); only
+ * {@link IngestServer} calls it in the product.
  */
-final class BatchDecoder {
+public final class BatchDecoder {
   private BatchDecoder() {}
 
   /**
@@ -28,10 +29,11 @@ final class BatchDecoder {
    * @param maxInflatedBytes  limit of the uncompressed body
    * @throws IngestError 400 (format, envelope, sequence), 403 NODE_MISMATCH, 413 TOO_LARGE
    */
-  static PreparedBatch decode(byte[] frame, String certNodeId, int maxInflatedBytes) {
-    EventBatch batch;
+  public static PreparedBatch decode(byte[] frame, String certNodeId, int maxInflatedBytes) {
+    BatchView batch;
     try {
-      batch = BatchCodec.decode(frame, maxInflatedBytes);
+      // envelopes are decoded where they lie in the inflated body, never copied out one by one
+      batch = BatchCodec.decodeView(frame, maxInflatedBytes);
     } catch (BatchFormatException e) {
       int status = e.reason() == BatchFormatException.Reason.TOO_LARGE ? 413 : 400;
       throw new IngestError(status, e.reason().name(), e.getMessage());
@@ -40,12 +42,12 @@ final class BatchDecoder {
       throw new IngestError(403, "NODE_MISMATCH", "the frame claims node '" + batch.nodeId()
           + "' but the client certificate is for '" + certNodeId + "'");
     }
-    List<byte[]> envelopes = batch.envelopes();
-    List<PreparedEvent> events = new ArrayList<>(envelopes.size());
-    for (int i = 0; i < envelopes.size(); i++) {
+    byte[] body = batch.body();
+    List<PreparedEvent> events = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
       Event e;
       try {
-        e = EnvelopeCodec.decode(envelopes.get(i));
+        e = EnvelopeCodec.decode(body, batch.envelopeOffset(i), batch.envelopeLength(i));
       } catch (MalformedEnvelopeException ex) {
         throw new IngestError(400, "BAD_ENVELOPE", "event " + i + ": " + ex.getMessage());
       }

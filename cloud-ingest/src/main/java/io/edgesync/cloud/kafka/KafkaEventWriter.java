@@ -554,7 +554,7 @@ public final class KafkaEventWriter {
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, "131072");
-    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, options.compression());
     p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(64L * 1024 * 1024));
     long timeout = options.timeoutMs();
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(timeout));

@@ -1,5 +1,6 @@
 package io.edgesync.cloud.kafka;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.Properties;
 
@@ -16,6 +17,7 @@ import java.util.Properties;
  * @param retryInitialMs   first back-off while the producer cannot be re-created
  * @param retryMaxMs       back-off cap
  * @param fencedWaitMs     after a fence by another instance, how long before taking the id back
+ * @param compression      {@code compression.type} of the producers, one of {@link #COMPRESSIONS}
  * @param clientProperties extra settings for every Kafka client (security: SASL, TLS); ours win
  */
 public record WriterOptions(
@@ -29,11 +31,18 @@ public record WriterOptions(
     long retryInitialMs,
     long retryMaxMs,
     long fencedWaitMs,
+    String compression,
     ClientProperties clientProperties) {
+  /** The accepted {@code kafka.compression} values, the default first (docs/CONFIG-cloud.md). */
+  public static final List<String> COMPRESSIONS = List.of("lz4", "zstd", "none");
+
   public WriterOptions {
     Objects.requireNonNull(bootstrap, "bootstrap");
     Objects.requireNonNull(transactionalId, "transactionalId");
     Objects.requireNonNull(clientProperties, "clientProperties");
+    if (!COMPRESSIONS.contains(compression)) {
+      throw new IllegalArgumentException("compression must be one of " + COMPRESSIONS + " (got " + compression + ")");
+    }
     if (queueCapacity < 1 || maxTxnBatches < 1 || gapWaitMs < 0 || maxParkedBatches < 0 || timeoutMs < 1000
         || retryInitialMs < 1 || retryMaxMs < retryInitialMs || fencedWaitMs < 0) {
       throw new IllegalArgumentException("invalid writer options " + this);
@@ -48,6 +57,6 @@ public record WriterOptions(
   /** A copy with another transactional id (a shard's). */
   public WriterOptions withTransactionalId(String id) {
     return new WriterOptions(bootstrap, id, queueCapacity, maxTxnBatches, gapWaitMs, maxParkedBatches, timeoutMs,
-        retryInitialMs, retryMaxMs, fencedWaitMs, clientProperties);
+        retryInitialMs, retryMaxMs, fencedWaitMs, compression, clientProperties);
   }
 }

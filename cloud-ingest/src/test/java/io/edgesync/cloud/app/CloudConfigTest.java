@@ -75,4 +75,13 @@ class CloudConfigTest {
         () -> config(Map.of("kafka.clientProperties", dir.resolve("nope.properties").toString())));
     assertTrue(missing.getMessage().contains("kafka.clientProperties"), missing.getMessage());
   }
+
+  @Test
+  void kafkaCompressionIsLz4UnlessSetToZstdOrNone() throws Exception {
+    assertEquals("lz4", config(Map.of()).writerOptions("k:1").compression());
+    assertEquals("zstd", config(Map.of("kafka.compression", "zstd")).writerOptions("k:1").compression());
+    assertEquals("none", config(Map.of("kafka.compression", "none")).writerOptions("k:1").compression());
+    ConfigException e = assertThrows(ConfigException.class, () -> config(Map.of("kafka.compression", "gzip")));
+    assertTrue(e.getMessage().contains("kafka.compression must be one of lz4, zstd, none (got gzip)"), e.getMessage());
+  }
 }
