@@ -266,7 +266,7 @@ loadgen fill --port "$P_MQTT" "${COMMON[@]}" --messages "$MESSAGES" --tag cb --t
 sleep 1
 BACKLOG_C2=$(metric "$EM" edge_log_backlog_events)
 LIVE_RATE=$(calc "%.0f" "$(kv "$RUN/edge.kv" accepted_rate) * 0.2")
-LIVE_S=$(( BACKLOG_C2 / 10000 + 15 ))
+LIVE_S=$(( BACKLOG_C2 / 20000 + 10 ))
 # the live load ends on its own after LIVE_S seconds; the drain is measured while it runs
 "${LG[@]}" mqtt --port "$P_MQTT" "${COMMON[@]}" --messages $(( LIVE_RATE * LIVE_S )) --rate "$LIVE_RATE" --tag cl \
   --timeout $(( LIVE_S + 120 )) --out "$RUN/live.kv" > "$LOGS/loadgen-live.log" 2>&1 &
