@@ -172,6 +172,13 @@ public final class EventLog implements LogReader, AutoCloseable {
         .description("released (cloud-committed) envelope bytes per second (EWMA, ~5 s)").register(registry));
     meters.add(Gauge.builder("edge.buffer.blocked", this, l -> l.writer.blocked() ? 1 : 0)
         .description("1 while appends are held at the disk quota (backpressure)").register(registry));
+    // RocksDB's own view of its native memory (docs/OPERATIONS.md "Memory bounds"): the shared
+    // cache (holding the memtables and index/filter blocks) is bounded by log.memoryBytes; table
+    // readers outside it grow with the number of SST files
+    rocksMemory("block_cache", "rocksdb.block-cache-usage", false);
+    rocksMemory("block_cache_pinned", "rocksdb.block-cache-pinned-usage", false);
+    rocksMemory("memtables", "rocksdb.cur-size-all-mem-tables", true);
+    rocksMemory("table_readers", "rocksdb.estimate-table-readers-mem", true);
     this.open = true;
     writer.start();
     LOG.info("[db: {}] event log open: next seq {}, classes {}", dbPath, nextSeq, describe());
@@ -270,6 +277,31 @@ public final class EventLog implements LogReader, AutoCloseable {
         throw new EventLogException(dbPath, "open", e);
       }
       throw (RuntimeException) e;
+    }
+  }
+
+  /** A gauge of a RocksDB memory property: of the shared cache, or summed over the column families. */
+  private void rocksMemory(String kind, String property, boolean allColumnFamilies) {
+    meters.add(Gauge.builder("edge.log.rocksdb.memory.bytes", this, l -> l.rocksProperty(property, allColumnFamilies))
+        .description("RocksDB native memory by kind (" + property + "); NaN while the log is closed")
+        .tag("kind", kind).register(registry));
+  }
+
+  private double rocksProperty(String property, boolean allColumnFamilies) {
+    // a scrape never waits for a close, and never reads a closed database
+    if (!lifecycle.readLock().tryLock()) {
+      return Double.NaN;
+    }
+    try {
+      if (!open) {
+        return Double.NaN;
+      }
+      // the shared cache is the log column family's (the default column family has its own, unused)
+      return allColumnFamilies ? db.getAggregatedLongProperty(property) : db.getLongProperty(logCf, property);
+    } catch (RocksDBException | RuntimeException e) {
+      return Double.NaN;
+    } finally {
+      lifecycle.readLock().unlock();
     }
   }
 

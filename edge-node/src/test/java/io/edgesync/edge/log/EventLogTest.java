@@ -4,6 +4,7 @@ import static io.edgesync.edge.testsupport.Poll.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,7 +116,14 @@ class EventLogTest {
     Map<String, Integer> perSource = new TreeMap<>();
     LogContents.all(log).forEach(e -> perSource.merge(e.source(), 1, Integer::sum));
     assertEquals(Map.of("a", 5000, "b", 5000), perSource);
+    // AND RocksDB's memory shows in the metrics: the memtables hold the events, charged to the
+    // shared cache, which stays within log.memoryBytes
+    double memtables = registry.get("edge.log.rocksdb.memory.bytes").tag("kind", "memtables").gauge().value();
+    double cache = registry.get("edge.log.rocksdb.memory.bytes").tag("kind", "block_cache").gauge().value();
+    assertTrue(memtables > 10_000 * 50, "memtables " + memtables);
+    assertTrue(cache >= memtables && cache <= DEFAULTS.memoryBytes(), "block cache " + cache);
     log.close();
+    assertNull(registry.find("edge.log.rocksdb.memory.bytes").gauge(), "the gauges go with the closed log");
   }
 
   @Test
