@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The exactly-once heart of cloud-ingest: ONE dedicated thread running ONE Kafka transaction at a
- * time, on a pair of transactional {@link KafkaProducer}s it takes in turns. Event loops hand it decoded batches through a bounded queue
- * ({@link #submit}); the thread drains up to {@code maxTxnBatches} of them and commits them in
+ * time, on a pair of transactional {@link KafkaProducer}s it takes in turns. Event loops hand it
+ * decoded batches through a bounded queue ({@link #submit}); the thread drains up to {@code maxTxnBatches} of them and commits them in
  * ONE transaction together with the new per-(node, class) watermarks in {@code edge.watermarks}
  * (group commit; events, alerts and dead letters share a class's sequence, so their three topics
  * take part in the same transaction). A batch's future completes, on the context that submitted it, only after that
@@ -101,10 +101,9 @@ public final class KafkaEventWriter {
   private Promise<Void> stopped;
 
   // writer thread only
-  /** Both null, or both initialised (fenced or not). */
+  /** Empty, or every producer created and initialised (fenced or not). */
   private final List<Producer<byte[], byte[]>> producers = new ArrayList<>(PRODUCERS);
-  /** The producer of the current transaction: {@code producers.get(turn)}. */
-  private Producer<byte[], byte[]> producer;
+  /** Index of the producer of the current (or next) transaction. */
   private int turn;
   /** The last failure was a fence by another holder of the transactional id. */
   private boolean fenced;
@@ -295,7 +294,6 @@ public final class KafkaEventWriter {
   private void commitGroup(List<Pending> batches) {
     Group g = new Group();
     long t0 = System.nanoTime();
-    producer = producers.get(turn);
     try {
       // no catch-up needed: nobody else commits for this shard while our producer is not fenced
       for (Pending p : batches) {
@@ -306,16 +304,16 @@ public final class KafkaEventWriter {
         return;
       }
       for (Map.Entry<Key, Watermark> e : g.tentative.entrySet()) {
-        producer.send(new ProducerRecord<>(TopicSetup.WATERMARKS, WatermarkLog.recordKey(e.getKey()),
+        producer().send(new ProducerRecord<>(TopicSetup.WATERMARKS, WatermarkLog.recordKey(e.getKey()),
             WatermarkLog.recordValue(e.getValue())), onSent);
       }
       // a failed send is an abortable error, not an ambiguous commit: find it before committing
-      producer.flush();
+      producer().flush();
       if (sendError != null) {
         throw sendError;
       }
       g.committing = true;
-      producer.commitTransaction();
+      producer().commitTransaction();
     } catch (Exception e) {
       fail(g, batches, e);
       return;
@@ -382,14 +380,14 @@ public final class KafkaEventWriter {
       }
       if (!g.open) {
         sendError = null;
-        producer.beginTransaction();
+        producer().beginTransaction();
         g.open = true;
       }
       int skip = (int) Math.max(0, w - b.firstClassSeq() + 1);
       List<PreparedEvent> events = b.events();
       for (int i = skip; i < events.size(); i++) {
         PreparedEvent e = events.get(i);
-        producer.send(new ProducerRecord<>(e.topic(), null, e.key(), e.value(), e.headers()), onSent);
+        producer().send(new ProducerRecord<>(e.topic(), null, e.key(), e.value(), e.headers()), onSent);
         if (sendError != null) {
           // send() reports a metadata timeout through the callback, not by throwing: stop at the
           // first one, or every remaining send would block for max.block.ms again
@@ -427,7 +425,7 @@ public final class KafkaEventWriter {
     metrics.kafkaError(g.committing ? "commit" : "send");
     if (!fatal && g.open) {
       try {
-        producer.abortTransaction();
+        producer().abortTransaction();
       } catch (Exception ae) {
         metrics.kafkaError("abort");
         fatal = true;
@@ -518,6 +516,11 @@ public final class KafkaEventWriter {
     return false;
   }
 
+  /** The producer of the current transaction. */
+  private Producer<byte[], byte[]> producer() {
+    return producers.get(turn);
+  }
+
   /**
    * The transactional ids of a writer whose {@code transactional.id} option is {@code id}:
    * {@code id} itself and {@code id + ".b"}.
@@ -567,7 +570,6 @@ public final class KafkaEventWriter {
   private void closeProducer() {
     // stop() may have interrupted us; close() would log an error and leak the I/O thread
     Thread.interrupted();
-    producer = null;
     for (Producer<byte[], byte[]> p : producers) {
       try {
         p.close(Duration.ofSeconds(2));
