@@ -190,10 +190,14 @@ say "C: starting a Kafka broker and cloud-ingest; the edge catches up $BACKLOG_B
 start kafka "broker ready" "$JAVA" -Xmx768m -XX:+UseG1GC -cp "$CLOUD_JAR:$ROOT/loadgen/target/classes" \
   io.edgesync.loadgen.BrokerMain "$RUN/kafka" "$P_KAFKA" "$P_KCTRL"
 KAFKA_PID=$LAST_PID
-start cloud "cloud-ingest ready" "$JAVA" -Xmx768m -XX:+UseG1GC "-Xlog:gc:file=$LOGS/cloud-gc.log" -jar "$CLOUD_JAR" --config "$RUN/cloud/cloud.yaml" \
-  --set "ingest.port=$P_INGEST" --set "http.port=$P_CHTTP" --set "kafka.bootstrap=localhost:$P_KAFKA" \
-  --set kafka.partitions=3 --set "data.dir=$RUN/cloud-data"
-CLOUD_PID=$LAST_PID
+# start_cloud NAME: cloud-ingest on the benchmark's ports and broker (log NAME.log, GC log NAME-gc.log)
+start_cloud() {
+  start "$1" "cloud-ingest ready" "$JAVA" -Xmx768m -XX:+UseG1GC "-Xlog:gc:file=$LOGS/$1-gc.log" -jar "$CLOUD_JAR" \
+    --config "$RUN/cloud/cloud.yaml" --set "ingest.port=$P_INGEST" --set "http.port=$P_CHTTP" \
+    --set "kafka.bootstrap=localhost:$P_KAFKA" --set kafka.partitions=3 --set "data.dir=$RUN/cloud-data"
+  CLOUD_PID=$LAST_PID
+}
+start_cloud cloud
 CM="http://127.0.0.1:$P_CHTTP/metrics"
 catch_first=""; catch_last=""; deadline=$(( $(date +%s) + 240 ))
 while [ "$(date +%s)" -lt "$deadline" ]; do
@@ -272,10 +276,7 @@ LIVE_S=$(( BACKLOG_C2 / 20000 + 10 ))
   --timeout $(( LIVE_S + 120 )) --out "$RUN/live.kv" > "$LOGS/loadgen-live.log" 2>&1 &
 LIVE_PID=$!; PIDS+=("$LIVE_PID")
 say "C2: cloud-ingest restarted; the edge drains $BACKLOG_C2 events while $LIVE_RATE msg/s of live load go on for ${LIVE_S}s ..."
-start cloud2 "cloud-ingest ready" "$JAVA" -Xmx768m -XX:+UseG1GC "-Xlog:gc:file=$LOGS/cloud2-gc.log" -jar "$CLOUD_JAR" \
-  --config "$RUN/cloud/cloud.yaml" --set "ingest.port=$P_INGEST" --set "http.port=$P_CHTTP" \
-  --set "kafka.bootstrap=localhost:$P_KAFKA" --set kafka.partitions=3 --set "data.dir=$RUN/cloud-data"
-CLOUD_PID=$LAST_PID
+start_cloud cloud2
 # drained: the edge's backlog is down to what the live load alone keeps in flight
 DRAINED_AT=$(( LIVE_RATE / 4 > 2000 ? LIVE_RATE / 4 : 2000 ))
 c2_first=""; c2_last=""; c2_written=0
