@@ -62,23 +62,21 @@ public final class BatchCodec {
     for (byte[] e : batch.envelopes()) {
       bodyLen += 4 + e.length;
     }
-    ByteBuffer body = ByteBuffer.allocate(bodyLen);
-    for (byte[] e : batch.envelopes()) {
-      body.putInt(e.length).put(e);
-    }
-    byte[] raw = body.array();
     byte[] node = batch.nodeId().getBytes(StandardCharsets.UTF_8);
     int header = 8 + 2 + node.length + 8 + 4 + 4 + 4 + 4;
     byte[] frame;
     int sentLen;
     if (compression == Compression.ZSTD) {
-      byte[] room = new byte[header + (int) Zstd.compressBound(raw.length)];
-      sentLen = COMPRESSOR.get().compressByteArray(room, header, room.length - header, raw, 0, raw.length);
+      byte[] raw = new byte[bodyLen];
+      putEnvelopes(ByteBuffer.wrap(raw), batch);
+      byte[] room = new byte[header + (int) Zstd.compressBound(bodyLen)];
+      sentLen = COMPRESSOR.get().compressByteArray(room, header, room.length - header, raw, 0, bodyLen);
       frame = room.length == header + sentLen ? room : Arrays.copyOf(room, header + sentLen);
     } else {
-      sentLen = raw.length;
+      // uncompressed: the body goes straight into the frame
+      sentLen = bodyLen;
       frame = new byte[header + sentLen];
-      System.arraycopy(raw, 0, frame, header, sentLen);
+      putEnvelopes(ByteBuffer.wrap(frame, header, sentLen), batch);
     }
     CRC32C crc = new CRC32C();
     crc.update(frame, header, sentLen);
@@ -87,10 +85,17 @@ public final class BatchCodec {
         .putShort((short) node.length).put(node)
         .putLong(batch.firstClassSeq())
         .putInt(batch.size())
-        .putInt(raw.length)
+        .putInt(bodyLen)
         .putInt(sentLen)
         .putInt((int) crc.getValue());
     return frame;
+  }
+
+  /** The body: each envelope as its u32 length and its bytes. */
+  private static void putEnvelopes(ByteBuffer body, EventBatch batch) {
+    for (byte[] e : batch.envelopes()) {
+      body.putInt(e.length).put(e);
+    }
   }
 
   /**
