@@ -26,6 +26,9 @@ final class Stack implements AutoCloseable {
   private ChildProcess cloud;
   private final List<ChildProcess> processes = new ArrayList<>();
 
+  private final String owner = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE)
+      .getCallerClass().getSimpleName();
+
   Stack(Path dir) throws Exception {
     this.dir = dir;
     this.logs = dir.resolve("logs");
@@ -226,6 +229,24 @@ final class Stack implements AutoCloseable {
           System.err.println(e.getMessage());
         }
       }
+    }
+    keepLogs();
+  }
+
+  /**
+   * Copies the child processes' logs to {@code target/child-logs/<test class>/}: the
+   * temporary directory is deleted after the class, and a failure in CI is diagnosed
+   * from these files.
+   */
+  private void keepLogs() {
+    Path target = Path.of("target", "child-logs", owner);
+    try (var files = Files.list(logs)) {
+      Files.createDirectories(target);
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Files.copy(f, target.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      System.err.println("could not keep the child logs in " + target + ": " + e);
     }
   }
 }
