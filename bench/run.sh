@@ -279,14 +279,16 @@ say "C2: cloud-ingest restarted; the edge drains $BACKLOG_C2 events while $LIVE_
 start_cloud cloud2
 # drained: the edge's backlog is down to what the live load alone keeps in flight
 DRAINED_AT=$(( LIVE_RATE / 4 > 2000 ? LIVE_RATE / 4 : 2000 ))
-c2_first=""; c2_last=""; c2_written=0
+c2_first=""; c2_last=""; c2_written=0; c2_drained=0
 while kill -0 "$LIVE_PID" 2>/dev/null; do
   w=$(metric "$CM" cloud_events_written_total); now=$(date +%s.%N)
   if [ -z "$c2_first" ] && [ "${w:-0}" -gt 0 ]; then
     c2_first=$now; te0=$(ticks "$EDGE_PID"); tc0=$(ticks "$CLOUD_PID"); tk0=$(ticks "$KAFKA_PID")
   fi
-  if [ -n "$c2_first" ] && [ "$(metric "$EM" edge_log_backlog_events)" -le "$DRAINED_AT" ]; then
-    c2_last=$now; c2_written=$w; break
+  if [ -n "$c2_first" ]; then
+    # the last sample stands for the period when the backlog does not drain while the live load runs
+    c2_last=$now; c2_written=$w
+    [ "$(metric "$EM" edge_log_backlog_events)" -le "$DRAINED_AT" ] && { c2_drained=1; break; }
   fi
   sleep 0.25
 done
@@ -295,10 +297,12 @@ C2_EDGE_CPU=$(cores $(( $(ticks "$EDGE_PID") - ${te0:-0} )) "$C2_S")
 C2_CLOUD_CPU=$(cores $(( $(ticks "$CLOUD_PID") - ${tc0:-0} )) "$C2_S")
 C2_KAFKA_CPU=$(cores $(( $(ticks "$KAFKA_PID") - ${tk0:-0} )) "$C2_S")
 wait "$LIVE_PID" || say "live load during C2 reported a failure; see $LOGS/loadgen-live.log"
-if [ -n "$c2_last" ]; then
+if [ "$c2_drained" = 1 ]; then
   CATCHUP_LIVE_RATE=$(calc "%.0f" "$c2_written / ($C2_S + 0.25)")
+elif [ -n "$c2_last" ]; then
+  CATCHUP_LIVE_RATE="$(calc "%.0f" "$c2_written / ($C2_S + 0.25)") (backlog not drained while the live load ran: $(metric "$EM" edge_log_backlog_events) left)"
 else
-  CATCHUP_LIVE_RATE="n/a (backlog not drained while the live load ran: $(metric "$EM" edge_log_backlog_events) left)"
+  CATCHUP_LIVE_RATE="n/a (nothing reached Kafka while the live load ran)"
 fi
 sleep 2
 

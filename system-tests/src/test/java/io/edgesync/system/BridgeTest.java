@@ -167,7 +167,7 @@ class BridgeTest {
   }
 
   private static JsonNode bridge(Stack.Edge e) throws Exception {
-    return JSON.readTree(MarketFeedTest.get(e.httpPort(), "/status")).path("bridges").path("plant");
+    return JSON.readTree(LocalHttp.get(e.httpPort(), "/status")).path("bridges").path("plant");
   }
 
   /** Polls the bridge's /status until {@code field} (a boolean, or a number) reaches {@code min}. */

@@ -63,6 +63,7 @@ class CloudAndKafkaFailureTest {
         r -> r.source() != null && r.source().startsWith("cloudkill-"), devices.total(), Duration.ofMinutes(3));
     System.out.printf("cloud kill test: published %d, in Kafka %d, duplicate ids %d%n", devices.total(), recs.size(),
         KafkaVerifier.duplicateIds(recs).size());
+    printStateIfShort(recs.size(), devices.total());
     assertEquals(devices.total(), recs.size());
     assertEquals(0, KafkaVerifier.duplicateIds(recs).size());
     assertEquals(List.of(), KafkaVerifier.publishOrderViolations(recs));
@@ -88,9 +89,22 @@ class CloudAndKafkaFailureTest {
         r -> r.source() != null && r.source().startsWith("brokerrestart-"), devices.total(), Duration.ofMinutes(3));
     System.out.printf("broker restart test: published %d, in Kafka %d, duplicate ids %d%n", devices.total(),
         recs.size(), KafkaVerifier.duplicateIds(recs).size());
+    printStateIfShort(recs.size(), devices.total());
     assertEquals(devices.total(), recs.size());
     assertEquals(0, KafkaVerifier.duplicateIds(recs).size());
     assertEquals(List.of(), KafkaVerifier.publishOrderViolations(recs));
+  }
+
+  /**
+   * When Kafka holds fewer records than expected, prints which side holds the rest: the edge's
+   * per-class sent/acknowledged sequence numbers and link state, and the cloud's writer health
+   * (the child logs are kept in target/child-logs).
+   */
+  private static void printStateIfShort(int inKafka, int expected) {
+    if (inKafka < expected) {
+      System.out.println("edge /status: " + LocalHttp.describe(edge.httpPort(), "/status"));
+      System.out.println("cloud /health: " + LocalHttp.describe(stack.cloudHttpPort, "/health"));
+    }
   }
 
   /** Waits until at least {@code n} records of the prefix are in Kafka (batches are flowing). */

@@ -193,12 +193,12 @@ class CriticalQuotaHeapTest {
   }
 
   private static JsonNode status(Stack.Edge e) throws Exception {
-    return JSON.readTree(MarketFeedTest.get(e.httpPort(), "/status"));
+    return JSON.readTree(LocalHttp.get(e.httpPort(), "/status"));
   }
 
   /** Sum of {@code jvm_memory_used_bytes{area="heap"}} over the heap pools. */
   static long heapUsed(Stack.Edge e) throws Exception {
-    Matcher m = HEAP.matcher(MarketFeedTest.get(e.httpPort(), "/metrics"));
+    Matcher m = HEAP.matcher(LocalHttp.get(e.httpPort(), "/metrics"));
     double sum = 0;
     int pools = 0;
     while (m.find()) {

@@ -5,10 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 8, unit = java.util.concurrent.TimeUnit.MINUTES)
 class FleetSecurityTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   @TempDir static Path dir;
   private static Stack stack;
@@ -160,7 +155,7 @@ class FleetSecurityTest {
 
   private static JsonNode status(Stack.Edge e) {
     try {
-      return JSON.readTree(get(e.httpPort(), "/status"));
+      return JSON.readTree(LocalHttp.get(e.httpPort(), "/status"));
     } catch (Exception ex) {
       throw new AssertionError("GET /status of " + e.bundle().getFileName() + ": " + ex, ex);
     }
@@ -179,7 +174,7 @@ class FleetSecurityTest {
   private static double metric(int port, String name, String labelValue) {
     String text;
     try {
-      text = get(port, "/metrics");
+      text = LocalHttp.get(port, "/metrics");
     } catch (Exception ex) {
       throw new AssertionError("GET /metrics: " + ex, ex);
     }
@@ -194,11 +189,6 @@ class FleetSecurityTest {
     return sum;
   }
 
-  private static String get(int port, String path) throws Exception {
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-    return r.body();
-  }
 
   private static void await(String what, Duration timeout, BooleanSupplier condition) {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -5,10 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,7 +31,6 @@ class MarketFeedTest {
   private static final int GAP_EVERY = 500;
   private static final Pattern SYMBOL = Pattern.compile("\"symbol\":\"([A-Z]+)\"");
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   @TempDir static Path dir;
   private static Stack stack;
@@ -109,13 +104,13 @@ class MarketFeedTest {
   }
 
   private static JsonNode status(int port) throws Exception {
-    return JSON.readTree(get(port, "/status"));
+    return JSON.readTree(LocalHttp.get(port, "/status"));
   }
 
   /** A Prometheus sample summed over its series with a label value. */
   static double metric(int port, String name, String labelValue) throws Exception {
     Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$", Pattern.MULTILINE);
-    Matcher m = p.matcher(get(port, "/metrics"));
+    Matcher m = p.matcher(LocalHttp.get(port, "/metrics"));
     double sum = 0;
     while (m.find()) {
       if (m.group(1) != null && m.group(1).contains("\"" + labelValue + "\"")) {
@@ -125,8 +120,4 @@ class MarketFeedTest {
     return sum;
   }
 
-  static String get(int port, String path) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
-  }
 }

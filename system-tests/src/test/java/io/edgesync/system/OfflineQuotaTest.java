@@ -5,10 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +48,6 @@ class OfflineQuotaTest {
   private static final int MAX_IN_FLIGHT = 4;
   private static final int MAX_BATCH_EVENTS = 1_000;
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   @TempDir static Path dir;
   private static Stack stack;
@@ -240,13 +235,13 @@ class OfflineQuotaTest {
   }
 
   private static JsonNode status(Stack.Edge e) throws Exception {
-    return JSON.readTree(get(e.httpPort(), "/status"));
+    return JSON.readTree(LocalHttp.get(e.httpPort(), "/status"));
   }
 
   /** A Prometheus sample summed over its series with a label value. */
   private static double metric(int port, String name, String labelValue) throws Exception {
     Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$", Pattern.MULTILINE);
-    Matcher m = p.matcher(get(port, "/metrics"));
+    Matcher m = p.matcher(LocalHttp.get(port, "/metrics"));
     double sum = 0;
     while (m.find()) {
       if (m.group(1) != null && m.group(1).contains("\"" + labelValue + "\"")) {
@@ -256,8 +251,4 @@ class OfflineQuotaTest {
     return sum;
   }
 
-  private static String get(int port, String path) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
-  }
 }

@@ -4,10 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,8 +67,8 @@ class ScaleOutTest {
   @Test
   void aBrokerAndAnIngestInstanceKilledUnderLoadLoseAndDuplicateNothing() throws Exception {
     // GIVEN both instances own shards
-    String health0 = get(httpPorts[0], "/health");
-    String health1 = get(httpPorts[1], "/health");
+    String health0 = LocalHttp.get(httpPorts[0], "/health");
+    String health1 = LocalHttp.get(httpPorts[1], "/health");
     System.out.printf("scale-out test: instance 0 %s%nscale-out test: instance 1 %s%n", health0, health1);
     assertFalse(health0.contains("\"ownedShards\":[]"), health0);
     assertFalse(health1.contains("\"ownedShards\":[]"), health1);
@@ -114,7 +110,7 @@ class ScaleOutTest {
     assertEquals(List.of(), KafkaVerifier.publishOrderViolations(recs));
 
     // AND the surviving instance took over every shard of the killed one
-    String after = get(httpPorts[1], "/health");
+    String after = LocalHttp.get(httpPorts[1], "/health");
     System.out.printf("scale-out test: after the kills instance 1 %s%n", after);
     assertTrue(after.contains("\"ownedShards\":[0,1,2,3,4,5,6,7]"), after);
   }
@@ -123,10 +119,4 @@ class ScaleOutTest {
     return r.source() != null && r.source().startsWith("scale");
   }
 
-  private static String get(int port, String path) throws Exception {
-    HttpResponse<String> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
-        URI.create("http://localhost:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    return r.body();
-  }
 }
