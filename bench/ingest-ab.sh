@@ -19,7 +19,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAVA="${JAVA:-java}"
 ROUNDS=3; MESSAGES=400000; JFR=0; VARIANTS=()
-DEFAULT_OPTS="-Xms128m -Xmx128m -XX:+UseSerialGC -XX:MaxDirectMemorySize=32m -XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=96m -XX:+ExitOnOutOfMemoryError"
+DEFAULT_OPTS="-Xms128m -Xmx128m -XX:+UseSerialGC -XX:MaxDirectMemorySize=32m -XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=96m -XX:+AlwaysPreTouch -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift ;;

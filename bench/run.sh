@@ -147,7 +147,7 @@ PROV=("$JAVA" -jar "$ROOT/provisioning/target/provisioning.jar")
 say "B: edge durable ingest (cloud absent) ..."
 EDGE_DATA="$RUN/edge-data"
 # the bounded-memory flags of the systemd unit (docs/OPERATIONS.md "Memory bounds"); BENCH_EDGE_OPTS overrides
-read -r -a EDGE_JVM <<< "${BENCH_EDGE_OPTS:--Xms128m -Xmx128m -XX:+UseSerialGC -XX:MaxDirectMemorySize=32m -XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=96m -XX:+ExitOnOutOfMemoryError}"
+read -r -a EDGE_JVM <<< "${BENCH_EDGE_OPTS:--Xms128m -Xmx128m -XX:+UseSerialGC -XX:MaxDirectMemorySize=32m -XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=96m -XX:+AlwaysPreTouch -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError}"
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 # BENCH_EDGE_SET="forward.lingerMs=5 log.maxGroupEvents=2000": extra edge settings (--set each)
 EDGE_SET=()

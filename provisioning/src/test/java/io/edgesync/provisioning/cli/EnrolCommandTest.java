@@ -129,6 +129,7 @@ class EnrolCommandTest {
     assertTrue(unit.contains("\nRestart=always\n"), unit);
     // bounded memory: heap, direct buffers and malloc arenas
     assertTrue(unit.contains("-Xmx128m") && unit.contains("-XX:MaxDirectMemorySize=32m"), unit);
+    assertTrue(unit.contains("-XX:+AlwaysPreTouch") && unit.contains("-XX:TrimNativeHeapInterval=5000"), unit);
     assertTrue(unit.contains("\nEnvironment=MALLOC_ARENA_MAX=2\n"), unit);
     assertTrue(unit.contains("\nUser=edgesync\n"), unit);
     assertTrue(unit.contains("\nLimitNOFILE=65536\n"), unit);
