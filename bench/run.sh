@@ -329,9 +329,10 @@ if [ "$SOAK" = 1 ]; then
     --tag sk --kafka "localhost:$P_KAFKA" --timeout $(( SOAK_SECONDS + 300 )) --out "$RUN/soak.kv" \
     > "$LOGS/loadgen-soak.log" 2>&1 &
   SOAK_PID=$!; PIDS+=("$SOAK_PID")
-  SOAK_TABLE="| t (s) | edge RSS (MB) | backlog |"$'\n'"|---|---|---|"
+  # RSS = anonymous (heap, native) + file-backed (the mapped jar and native libraries, shared)
+  SOAK_TABLE="| t (s) | edge RSS (MB) | of it anonymous / file-backed (MB) | RocksDB cache incl. memtables (MB) | backlog |"$'\n'"|---|---|---|---|---|"
   for ((s=0; s<=SOAK_SECONDS; s+=30)); do
-    SOAK_TABLE+=$'\n'"| $s | $(( $(status_kb "$EDGE_PID" VmRSS) / 1024 )) | $(metric "$EM" edge_log_backlog_events) |"
+    SOAK_TABLE+=$'\n'"| $s | $(( $(status_kb "$EDGE_PID" VmRSS) / 1024 )) | $(( $(status_kb "$EDGE_PID" RssAnon) / 1024 )) / $(( $(status_kb "$EDGE_PID" RssFile) / 1024 )) | $(( $(metric "$EM" 'edge_log_rocksdb_memory_bytes{kind="block_cache"}') / 1048576 )) | $(metric "$EM" edge_log_backlog_events) |"
     kill -0 "$SOAK_PID" 2>/dev/null || break
     sleep 30
   done
