@@ -10,8 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -87,7 +85,7 @@ class FleetSecurityTest {
 
     // THEN the cloud refuses its batches (403 NODE_MISMATCH, counted), the edge keeps them
     await("the cloud counts a NODE_MISMATCH rejection", Duration.ofSeconds(60),
-        () -> metric(stack.cloudHttpPort, "cloud_batches_rejected_total", "NODE_MISMATCH") >= 1);
+        () -> LocalHttp.metric(stack.cloudHttpPort, "cloud_batches_rejected_total", "NODE_MISMATCH") >= 1);
     await("the impostor reports NODE_MISMATCH", Duration.ofSeconds(30),
         () -> status(impostor).path("forwarder").path("lastError").asText("").contains("NODE_MISMATCH"));
     assertEquals(50, backlog(impostor), "nothing released: all 50 still on the node");
@@ -95,7 +93,7 @@ class FleetSecurityTest {
         r -> r.source() != null && r.source().startsWith("imp-"), 1, Duration.ofSeconds(5));
     assertEquals(List.of(), leaked, "nothing of the impostor in Kafka");
     System.out.printf("security a: impostor batches rejected %.0f, in Kafka 0, backlog 50%n",
-        metric(stack.cloudHttpPort, "cloud_batches_rejected_total", "NODE_MISMATCH"));
+        LocalHttp.metric(stack.cloudHttpPort, "cloud_batches_rejected_total", "NODE_MISMATCH"));
     impostor.process().stop(Duration.ofSeconds(20));
   }
 
@@ -111,7 +109,7 @@ class FleetSecurityTest {
     // WHEN A is revoked with the CLI while A and B run, and the cloud has reloaded the CRL
     stack.provision("revoke", "--dir", stack.fleet.toString(), "--node-id", "edge-a");
     stack.cloud().awaitLine("changed: reloaded", Duration.ofSeconds(30));
-    double handshakeFailures = metric(stack.cloudHttpPort, "cloud_tls_handshake_failures_total", null);
+    double handshakeFailures = LocalHttp.metric(stack.cloudHttpPort, "cloud_tls_handshake_failures_total", null);
     // A's next connection: a CRL applies at the handshake, so A reconnects (restart on the same data)
     edgeA.process().stop(Duration.ofSeconds(20));
     edgeA = stack.restartEdge(edgeA);
@@ -126,7 +124,7 @@ class FleetSecurityTest {
     assertEquals(100, b2.size());
     // A is refused at the handshake and keeps all 200 new events buffered
     await("the cloud refuses A's handshakes", Duration.ofSeconds(60),
-        () -> metric(stack.cloudHttpPort, "cloud_tls_handshake_failures_total", null) > handshakeFailures);
+        () -> LocalHttp.metric(stack.cloudHttpPort, "cloud_tls_handshake_failures_total", null) > handshakeFailures);
     assertEquals(baseline + 200, backlog(a), "A keeps its data");
     List<KafkaVerifier.Rec> leaked = KafkaVerifier.await(stack.bootstrap(), "edge.events",
         r -> r.source() != null && r.source().startsWith("a2-"), 1, Duration.ofSeconds(3));
@@ -166,25 +164,6 @@ class FleetSecurityTest {
     long sum = 0;
     for (JsonNode c : status(e).path("log").path("classes")) {
       sum += c.path("backlog").asLong();
-    }
-    return sum;
-  }
-
-  /** A Prometheus sample's value summed over its series, optionally only those with a label value. */
-  private static double metric(int port, String name, String labelValue) {
-    String text;
-    try {
-      text = LocalHttp.get(port, "/metrics");
-    } catch (Exception ex) {
-      throw new AssertionError("GET /metrics: " + ex, ex);
-    }
-    Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$", Pattern.MULTILINE);
-    Matcher m = p.matcher(text);
-    double sum = 0;
-    while (m.find()) {
-      if (labelValue == null || (m.group(1) != null && m.group(1).contains("\"" + labelValue + "\""))) {
-        sum += Double.parseDouble(m.group(2));
-      }
     }
     return sum;
   }

@@ -100,24 +100,11 @@ class MarketFeedTest {
     assertEquals(TICKS, feed.path("lastSeq").asLong());
     assertEquals(0, feed.path("heldTicks").asLong());
     assertTrue(feed.path("connected").asBoolean());
-    assertEquals((double) gaps, metric(edge.httpPort(), "edge_feed_gaps_total", "sim"), "edge_feed_gaps_total");
+    assertEquals((double) gaps, LocalHttp.metric(edge.httpPort(), "edge_feed_gaps_total", "sim"), "edge_feed_gaps_total");
   }
 
   private static JsonNode status(int port) throws Exception {
     return JSON.readTree(LocalHttp.get(port, "/status"));
-  }
-
-  /** A Prometheus sample summed over its series with a label value. */
-  static double metric(int port, String name, String labelValue) throws Exception {
-    Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$", Pattern.MULTILINE);
-    Matcher m = p.matcher(LocalHttp.get(port, "/metrics"));
-    double sum = 0;
-    while (m.find()) {
-      if (m.group(1) != null && m.group(1).contains("\"" + labelValue + "\"")) {
-        sum += Double.parseDouble(m.group(2));
-      }
-    }
-    return sum;
   }
 
 }

@@ -14,8 +14,6 @@ import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.eclipse.paho.client.mqttv3.IMqttActionListener;
 import org.eclipse.paho.client.mqttv3.IMqttToken;
 import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
@@ -90,7 +88,7 @@ class OfflineQuotaTest {
     long evicted = buffer.path("classes").path("bulk").path("evictedEvents").asLong();
     long ranges = buffer.path("evicted").path("ranges").asLong();
     assertEquals(0, buffer.path("classes").path("critical").path("evictedEvents").asLong());
-    assertEquals((double) evicted, metric(edge.httpPort(), "edge_log_evicted_events_total", "bulk"));
+    assertEquals((double) evicted, LocalHttp.metric(edge.httpPort(), "edge_log_evicted_events_total", "bulk"));
     assertTrue(evicted > (long) BULK_CLIENTS * BULK_PER_CLIENT / 5 && ranges > 0,
         "evicted " + evicted + " in " + ranges + " ranges");
     assertTrue(buffer.path("usedBytes").asLong() <= buffer.path("quotaBytes").asLong(), buffer.toString());
@@ -149,7 +147,7 @@ class OfflineQuotaTest {
     Thread publisher = publisher(edge.mqttPort(), "dsbulk-0", "metrics/temp", readings, errors);
     publisher.join(TimeUnit.MINUTES.toMillis(2));
     assertTrue(errors.isEmpty(), "publish failed: " + errors);
-    double downsampled = metric(edge.httpPort(), "edge_log_downsampled_events_total", "bulk");
+    double downsampled = LocalHttp.metric(edge.httpPort(), "edge_log_downsampled_events_total", "bulk");
     assertTrue(downsampled > 0, "nothing downsampled");
 
     // AND the cloud comes up
@@ -236,19 +234,6 @@ class OfflineQuotaTest {
 
   private static JsonNode status(Stack.Edge e) throws Exception {
     return JSON.readTree(LocalHttp.get(e.httpPort(), "/status"));
-  }
-
-  /** A Prometheus sample summed over its series with a label value. */
-  private static double metric(int port, String name, String labelValue) throws Exception {
-    Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$", Pattern.MULTILINE);
-    Matcher m = p.matcher(LocalHttp.get(port, "/metrics"));
-    double sum = 0;
-    while (m.find()) {
-      if (m.group(1) != null && m.group(1).contains("\"" + labelValue + "\"")) {
-        sum += Double.parseDouble(m.group(2));
-      }
-    }
-    return sum;
   }
 
 }
