@@ -206,7 +206,10 @@ public final class GroupCommitWriter {
         .description("events per group commit").publishPercentiles(0.5, 0.99).register(registry));
     this.commitTimer = register(Timer.builder("edge.log.commit")
         .description("time of one group commit (WriteBatch + WAL fsync)")
-        .publishPercentiles(0.5, 0.95, 0.99).register(registry));
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(100_000))
+        .maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry));
     register(Gauge.builder("edge.log.queue.depth", queue, ArrayBlockingQueue::size)
         .description("appends waiting for the writer thread").register(registry));
     register(Gauge.builder("edge.log.queue.bytes", queuedBytes, AtomicLong::get)

@@ -114,7 +114,8 @@ class EdgeNodeTest {
     for (String expected : new String[] {
         "edge_log_appends_total 3.0", "edge_events_in_total{class=\"normal\"} 3.0",
         "edge_log_backlog_events{class=\"normal\"} 3.0", "edge_mqtt_connections 1.0", "edge_puback_seconds_count 3",
-        "edge_log_group_size_count", "edge_log_commit_seconds_count", "edge_log_queue_depth", "edge_log_queue_full_total",
+        "edge_puback_seconds_bucket{le=\"+Inf\"} 3", "edge_log_group_size_count", "edge_log_commit_seconds_count",
+        "edge_log_commit_seconds_bucket{le=\"+Inf\"}", "edge_log_queue_depth", "edge_log_queue_full_total",
         "vertx_net_server_active_connections", "vertx_http_server_"}) {
       assertTrue(metrics.contains(expected), "missing " + expected);
     }
