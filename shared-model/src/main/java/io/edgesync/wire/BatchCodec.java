@@ -2,6 +2,7 @@ package io.edgesync.wire;
 
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdDecompressCtx;
 import io.edgesync.model.Priority;
 import io.edgesync.wire.BatchFormatException.Reason;
 import java.nio.BufferUnderflowException;
@@ -50,6 +51,13 @@ public final class BatchCodec {
    */
   private static final ThreadLocal<ZstdCompressCtx> COMPRESSOR = ThreadLocal.withInitial(
       () -> new ZstdCompressCtx().setLevel(1));
+
+  /**
+   * The same for decoding: {@code Zstd.decompressByteArray} creates and frees a decompression
+   * context (~100 KB of native memory) per frame; cloud-ingest's few decoding threads (its
+   * worker pool) each keep one instead.
+   */
+  private static final ThreadLocal<ZstdDecompressCtx> DECOMPRESSOR = ThreadLocal.withInitial(ZstdDecompressCtx::new);
 
   private BatchCodec() {}
 
@@ -196,7 +204,7 @@ public final class BatchCodec {
     byte[] raw = new byte[rawLen];
     long n;
     try {
-      n = Zstd.decompressByteArray(raw, 0, rawLen, frame, off, len);
+      n = DECOMPRESSOR.get().decompressByteArray(raw, 0, rawLen, frame, off, len);
     } catch (RuntimeException e) {
       throw new BatchFormatException(Reason.BAD_COMPRESSION, "zstd: " + e.getMessage());
     }

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -60,6 +61,22 @@ class BatchCodecTest {
       bad[i] ^= 0x40;
       BatchFormatException e = assertThrows(BatchFormatException.class, () -> BatchCodec.decode(bad, 1 << 24));
       assertEquals(Reason.CRC_MISMATCH, e.reason());
+    }
+  }
+
+  @Test
+  void aBodyZstdCannotReadIsNamedAndTheThreadStillDecodesTheNextFrame() {
+    byte[] good = BatchCodec.encode(batch(50), Compression.ZSTD);
+    byte[] bad = good.clone();
+    int header = 8 + 2 + "node-1".length() + 8 + 4 + 4 + 4 + 4;
+    bad[header] ^= 0x01; // the zstd frame's magic number; the CRC below is made to match
+    CRC32C crc = new CRC32C();
+    crc.update(bad, header, bad.length - header);
+    ByteBuffer.wrap(bad).putInt(header - 4, (int) crc.getValue());
+    for (int round = 0; round < 2; round++) {
+      BatchFormatException e = assertThrows(BatchFormatException.class, () -> BatchCodec.decode(bad, 1 << 24));
+      assertEquals(Reason.BAD_COMPRESSION, e.reason());
+      assertEquals(50, BatchCodec.decode(good, 1 << 24).size(), "the reused zstd context is not left broken");
     }
   }
 
