@@ -330,6 +330,9 @@ elif [ -n "$c2_last" ]; then
 else
   CATCHUP_LIVE_RATE="n/a (nothing reached Kafka while the live load ran)"
 fi
+# F must measure 20 % load, not the tail of C2's catch-up: wait (≤ 120 s) for the backlog to drain
+for _ in $(seq 1 480); do [ "$(metric "$EM" edge_log_backlog_events)" -le 100 ] && break; sleep 0.25; done
+BACKLOG_BEFORE_F=$(metric "$EM" edge_log_backlog_events)
 sleep 2
 
 # ---- F: latency at 20 % of the end-to-end rate ----
@@ -339,7 +342,7 @@ LAT_RATE=$(calc "%.0f" "${E2E_RATE:-0} * 0.2")
 LAT_MSGS=$(( LAT_RATE * LAT_SECONDS ))
 pa0=$(snap "$EM" edge_puback_seconds); gc0=$(snap "$EM" edge_log_commit_seconds)
 buckets "$EM" edge_puback_seconds "$RUN/puback-f0"; buckets "$EM" edge_log_commit_seconds "$RUN/commit-f0"
-say "F: latency run at $LAT_RATE msg/s (20 % of $E2E_RATE) for ${LAT_SECONDS}s ..."
+say "F: latency run at $LAT_RATE msg/s (20 % of $E2E_RATE) for ${LAT_SECONDS}s (edge backlog at start: $BACKLOG_BEFORE_F) ..."
 loadgen lat --port "$P_MQTT" "${COMMON[@]}" --messages "$LAT_MSGS" --rate "$LAT_RATE" \
   --warmup $(( LAT_RATE * LAT_WARMUP_S )) --tag lt \
   --kafka "localhost:$P_KAFKA" --timeout $(( LAT_SECONDS * 3 + 60 ))
@@ -435,6 +438,7 @@ REPORT="$RESULTS/$STAMP.md"
   echo "| D end to end | CPU (cores): edge / cloud / broker / load generator / other processes | $E2E_EDGE_CPU / $E2E_CLOUD_CPU / $E2E_KAFKA_CPU / $E2E_LG_CPU / $OTHER_D |"
   echo "| D end to end | edge peak RSS VmHWM since start (MB) | $(( E2E_HWM / 1024 )) |"
   echo "| E ProducerPerformance | $PP_RECORDS × $RECORD_SIZE B, 3 partitions, acks=all linger.ms=5 batch.size=131072 (records/s) | $PP_RATE |"
+  echo "| F latency at $LAT_RATE msg/s | edge backlog when F started (events; C2's catch-up waited for) | $BACKLOG_BEFORE_F |"
   echo "| F latency at $LAT_RATE msg/s | publish→PUBACK p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" puback_p50_ms) / $L_PUB / $(kv "$RUN/lat.kv" puback_p999_ms) |"
   echo "| F latency at $LAT_RATE msg/s | publish→Kafka p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" kafka_p50_ms) / $L_K / $(kv "$RUN/lat.kv" kafka_p999_ms) |"
   echo "| F latency at $LAT_RATE msg/s | edge-side PUBLISH→PUBACK (mean / p99 ms) / group commit (mean / p99 ms), its 5 s warm-up included | $PUBACK_EDGE_MS_F / $PUBACK_EDGE_P99_F / $COMMIT_MS_F / $COMMIT_P99_F |"
