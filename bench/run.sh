@@ -343,9 +343,12 @@ LAT_MSGS=$(( LAT_RATE * LAT_SECONDS ))
 pa0=$(snap "$EM" edge_puback_seconds); gc0=$(snap "$EM" edge_log_commit_seconds)
 buckets "$EM" edge_puback_seconds "$RUN/puback-f0"; buckets "$EM" edge_log_commit_seconds "$RUN/commit-f0"
 say "F: latency run at $LAT_RATE msg/s (20 % of $E2E_RATE) for ${LAT_SECONDS}s (edge backlog at start: $BACKLOG_BEFORE_F) ..."
+te0=$(ticks "$EDGE_PID"); tc0=$(ticks "$CLOUD_PID"); tk0=$(ticks "$KAFKA_PID"); b0=$(busy); f0=$(date +%s.%N)
 loadgen lat --port "$P_MQTT" "${COMMON[@]}" --messages "$LAT_MSGS" --rate "$LAT_RATE" \
   --warmup $(( LAT_RATE * LAT_WARMUP_S )) --tag lt \
   --kafka "localhost:$P_KAFKA" --timeout $(( LAT_SECONDS * 3 + 60 ))
+F_S=$(calc "%.2f" "$(date +%s.%N) - $f0")
+F_CPU="$(cores $(( $(ticks "$EDGE_PID") - te0 )) "$F_S") / $(cores $(( $(ticks "$CLOUD_PID") - tc0 )) "$F_S") / $(cores $(( $(ticks "$KAFKA_PID") - tk0 )) "$F_S") / $(cores $(( $(busy) - b0 )) "$F_S")"
 PUBACK_EDGE_MS_F=$(mean_ms "$pa0" "$(snap "$EM" edge_puback_seconds)")
 COMMIT_MS_F=$(mean_ms "$gc0" "$(snap "$EM" edge_log_commit_seconds)")
 buckets "$EM" edge_puback_seconds "$RUN/puback-f1"; buckets "$EM" edge_log_commit_seconds "$RUN/commit-f1"
@@ -439,6 +442,7 @@ REPORT="$RESULTS/$STAMP.md"
   echo "| D end to end | edge peak RSS VmHWM since start (MB) | $(( E2E_HWM / 1024 )) |"
   echo "| E ProducerPerformance | $PP_RECORDS × $RECORD_SIZE B, 3 partitions, acks=all linger.ms=5 batch.size=131072 (records/s) | $PP_RATE |"
   echo "| F latency at $LAT_RATE msg/s | edge backlog when F started (events; C2's catch-up waited for) | $BACKLOG_BEFORE_F |"
+  echo "| F latency at $LAT_RATE msg/s | CPU (cores) over the run and its warm-up: edge / cloud / broker / whole machine (of $(nproc)) | $F_CPU |"
   echo "| F latency at $LAT_RATE msg/s | publish→PUBACK p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" puback_p50_ms) / $L_PUB / $(kv "$RUN/lat.kv" puback_p999_ms) |"
   echo "| F latency at $LAT_RATE msg/s | publish→Kafka p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" kafka_p50_ms) / $L_K / $(kv "$RUN/lat.kv" kafka_p999_ms) |"
   echo "| F latency at $LAT_RATE msg/s | edge-side PUBLISH→PUBACK (mean / p99 ms) / group commit (mean / p99 ms), its 5 s warm-up included | $PUBACK_EDGE_MS_F / $PUBACK_EDGE_P99_F / $COMMIT_MS_F / $COMMIT_P99_F |"
