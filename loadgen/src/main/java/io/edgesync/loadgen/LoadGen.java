@@ -169,16 +169,8 @@ public final class LoadGen {
         warmUp(vertx, host, port, qos, prefix, tag + "w", payload, window, clients, warmup, rate, timeoutMs);
       }
       long[] latencies = new long[messages];
-      int offset = 0;
-      for (int i = 0; i < clients; i++) {
-        long quota = messages / clients + (i < messages % clients ? 1 : 0);
-        pubs.add(new Publisher(vertx, i, host, port, qos, prefix, tag, payload, window, quota, rate / clients,
-            latencies, offset));
-        offset += (int) quota;
-      }
-      List<Future<Void>> connects = new ArrayList<>();
-      pubs.forEach(p -> connects.add(p.connect()));
-      await(Future.all(connects), 30_000);
+      pubs.addAll(publishers(vertx, host, port, qos, prefix, tag, payload, window, clients, messages, rate, latencies));
+      connect(pubs);
 
       long cpu0 = cpuNanos();
       long t0 = System.nanoTime();
@@ -292,24 +284,36 @@ public final class LoadGen {
   /** Publishes {@code messages} unmeasured, on connections of their own, and closes them. */
   private static void warmUp(Vertx vertx, String host, int port, int qos, String prefix, String tag, int payload,
       int window, int clients, int messages, double rate, long timeoutMs) throws Exception {
-    List<Publisher> pubs = new ArrayList<>();
-    long[] ignored = new long[messages];
-    int offset = 0;
-    for (int i = 0; i < clients; i++) {
-      long quota = messages / clients + (i < messages % clients ? 1 : 0);
-      pubs.add(new Publisher(vertx, i, host, port, qos, prefix, tag, payload, window, quota, rate / clients, ignored, offset));
-      offset += (int) quota;
-    }
+    List<Publisher> pubs = publishers(vertx, host, port, qos, prefix, tag, payload, window, clients, messages, rate,
+        new long[messages]);
     try {
-      List<Future<Void>> connects = new ArrayList<>();
-      pubs.forEach(p -> connects.add(p.connect()));
-      await(Future.all(connects), 30_000);
+      connect(pubs);
       List<Future<Void>> runs = new ArrayList<>();
       pubs.forEach(p -> runs.add(p.run()));
       await(Future.all(runs), timeoutMs);
     } finally {
       pubs.forEach(Publisher::close);
     }
+  }
+
+  /** {@code clients} publishers sharing {@code messages} and {@code rate}, each with its slice of {@code latencies}. */
+  private static List<Publisher> publishers(Vertx vertx, String host, int port, int qos, String prefix, String tag,
+      int payload, int window, int clients, int messages, double rate, long[] latencies) {
+    List<Publisher> pubs = new ArrayList<>();
+    int offset = 0;
+    for (int i = 0; i < clients; i++) {
+      long quota = messages / clients + (i < messages % clients ? 1 : 0);
+      pubs.add(new Publisher(vertx, i, host, port, qos, prefix, tag, payload, window, quota, rate / clients,
+          latencies, offset));
+      offset += (int) quota;
+    }
+    return pubs;
+  }
+
+  private static void connect(List<Publisher> pubs) throws Exception {
+    List<Future<Void>> connects = new ArrayList<>();
+    pubs.forEach(p -> connects.add(p.connect()));
+    await(Future.all(connects), 30_000);
   }
 
   private static void putPct(Map<String, String> r, String name, Percentiles p) {
