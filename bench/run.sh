@@ -90,28 +90,33 @@ busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }  # all CPU
 # other_cores BUSY0 OUR_TICKS SECONDS: cores used by processes that are not part of this benchmark
 other_cores() { awk -v b="$(( $(busy) - $1 ))" -v o="$2" -v hz="$HZ" -v s="$3" 'BEGIN { v = (b - o) / hz / s; if (v < 0) v = 0; printf "%.2f", v }'; }
 lg_ticks() { awk -v c="$(kv "$1" loadgen_cpu_s)" -v hz="$HZ" 'BEGIN { printf "%.0f", c * hz }'; }
-# snap URL NAME: "sum count" of a summary/timer; mean_ms SNAP0 SNAP1: mean in ms between two snaps
-snap() { echo "$(curl -fsS --max-time 5 "$1" 2>/dev/null | awk -v n="$2" '$1 == n "_sum" || index($1, n "_sum{") == 1 { s += $NF }
-  $1 == n "_count" || index($1, n "_count{") == 1 { c += $NF } END { printf "%.9f %.0f", s, c }')"; }
+# scrape URL FILE: the endpoint's Prometheus text, once, into FILE. snap FILE NAME: "sum count" of
+# the timer NAME in a scrape; mean_ms SNAP0 SNAP1: its mean in ms between two snaps.
+# quantile_ms Q NAME FILE0 FILE1: the Q-quantile in ms of what the histogram NAME recorded between
+# two scrapes (as histogram_quantile does: linear within the bucket)
+scrape() { curl -fsS --max-time 5 "$1" > "$2" 2>/dev/null || : > "$2"; }
+snap() { awk -v n="$2" '$1 == n "_sum" || index($1, n "_sum{") == 1 { s += $NF }
+  $1 == n "_count" || index($1, n "_count{") == 1 { c += $NF } END { printf "%.9f %.0f", s, c }' "$1"; }
 mean_ms() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); c = y[2] - x[2]
   if (c > 0) printf "%.2f", 1000 * (y[1] - x[1]) / c; else print "n/a" }'; }
-# buckets URL NAME FILE: a Prometheus histogram's cumulative buckets ("le count" lines) into FILE;
-# quantile_ms Q FILE0 FILE1: the Q-quantile in ms of what was recorded between the two (as
-# histogram_quantile does: linear within the bucket)
-buckets() { curl -fsS --max-time 5 "$1" 2>/dev/null | awk -v n="$2" 'index($1, n "_bucket{") == 1 {
-  match($1, /le="[^"]*"/); le = substr($1, RSTART + 4, RLENGTH - 5); if (!(le in c)) order[k++] = le; c[le] += $NF }
-  END { for (i = 0; i < k; i++) print order[i], c[order[i]] }' > "$3"; }
-quantile_ms() { awk -v q="$1" 'FILENAME == ARGV[1] { b[$1] = $2; next } { le[n] = $1; cum[n] = $2 - b[$1]; n++ }
-  END { if (n == 0 || cum[n - 1] <= 0) { print "n/a"; exit }
-    t = q * cum[n - 1]; prev = 0; pc = 0
-    for (i = 0; i < n; i++) {
-      if (cum[i] >= t) {
-        if (le[i] == "+Inf") printf "> %.1f", prev * 1000
-        else printf "%.2f", 1000 * (prev + (le[i] - prev) * (t - pc) / (cum[i] > pc ? cum[i] - pc : 1))
+quantile_ms() { awk -v q="$1" -v n="$2" 'index($1, n "_bucket{") != 1 { next }
+  { match($1, /le="[^"]*"/); le = substr($1, RSTART + 4, RLENGTH - 5) }
+  FILENAME == ARGV[1] { b[le] += $NF; next }
+  { if (!(le in c)) order[k++] = le; c[le] += $NF }
+  END { total = k ? c[order[k - 1]] - b[order[k - 1]] : 0
+    if (total <= 0) { print "n/a"; exit }
+    t = q * total; prev = 0; pc = 0
+    for (i = 0; i < k; i++) {
+      le = order[i]; cum = c[le] - b[le]
+      if (cum >= t) {
+        if (le == "+Inf") printf "> %.1f", prev * 1000
+        else printf "%.2f", 1000 * (prev + (le - prev) * (t - pc) / (cum > pc ? cum - pc : 1))
         exit
       }
-      prev = le[i]; pc = cum[i]
-    } }' "$2" "$3"; }
+      prev = le; pc = cum
+    } }' "$3" "$4"; }
+# timing NAME FILE0 FILE1: "mean / p99" in ms of the timer histogram NAME between two scrapes
+timing() { echo "$(mean_ms "$(snap "$2" "$1")" "$(snap "$3" "$1")") / $(quantile_ms 0.99 "$1" "$2" "$3")"; }
 cores() { awk -v t="$1" -v hz="$HZ" -v s="$2" 'BEGIN { if (s > 0) printf "%.2f", t / hz / s; else print "n/a" }'; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 kv() { awk -F= -v k="$2" '$1 == k { v = substr($0, length(k) + 2); gsub(/\x27/, "", v); print v }' "$1"; }
@@ -188,18 +193,15 @@ loadgen warmup --port "$P_MQTT" "${COMMON[@]}" --messages "$WARMUP" --tag wu --t
 WARM_STORED=$(metric "$EM" edge_log_appends_total)
 disk0=$(du -sb "$EDGE_DATA" | cut -f1)
 t0=$(ticks "$EDGE_PID"); b0=$(busy)
-gc0=$(snap "$EM" edge_log_commit_seconds); pa0=$(snap "$EM" edge_puback_seconds)
-buckets "$EM" edge_puback_seconds "$RUN/puback-b0"; buckets "$EM" edge_log_commit_seconds "$RUN/commit-b0"
+scrape "$EM" "$RUN/edge-before-B.prom"
 loadgen edge --port "$P_MQTT" "${COMMON[@]}" --messages "$MESSAGES" --tag ed --timeout 300
 EDGE_TICKS=$(( $(ticks "$EDGE_PID") - t0 ))
 OTHER_B=$(other_cores "$b0" $(( EDGE_TICKS + $(lg_ticks "$RUN/edge.kv") )) "$(kv "$RUN/edge.kv" loadgen_wall_s)")
 EDGE_CPU=$(cores "$EDGE_TICKS" "$(kv "$RUN/edge.kv" pub_seconds)")
 EDGE_HWM_B=$(status_kb "$EDGE_PID" VmHWM)
-COMMIT_MS_B=$(mean_ms "$gc0" "$(snap "$EM" edge_log_commit_seconds)")
-PUBACK_EDGE_MS_B=$(mean_ms "$pa0" "$(snap "$EM" edge_puback_seconds)")
-buckets "$EM" edge_puback_seconds "$RUN/puback-b1"; buckets "$EM" edge_log_commit_seconds "$RUN/commit-b1"
-PUBACK_EDGE_P99_B=$(quantile_ms 0.99 "$RUN/puback-b0" "$RUN/puback-b1")
-COMMIT_P99_B=$(quantile_ms 0.99 "$RUN/commit-b0" "$RUN/commit-b1")
+scrape "$EM" "$RUN/edge-after-B.prom"
+COMMIT_B=$(timing edge_log_commit_seconds "$RUN/edge-before-B.prom" "$RUN/edge-after-B.prom")
+PUBACK_EDGE_B=$(timing edge_puback_seconds "$RUN/edge-before-B.prom" "$RUN/edge-after-B.prom")
 EDGE_RSS_B=$(status_kb "$EDGE_PID" VmRSS)
 sleep 1
 STORED=$(metric "$EM" edge_log_appends_total)
@@ -340,8 +342,7 @@ E2E_RATE=$(kv "$RUN/e2e.kv" kafka_rate)
 LAT_RATE=$(calc "%.0f" "${E2E_RATE:-0} * 0.2")
 [ "$LAT_RATE" -ge "$CLIENTS" ] || LAT_RATE=$CLIENTS
 LAT_MSGS=$(( LAT_RATE * LAT_SECONDS ))
-pa0=$(snap "$EM" edge_puback_seconds); gc0=$(snap "$EM" edge_log_commit_seconds)
-buckets "$EM" edge_puback_seconds "$RUN/puback-f0"; buckets "$EM" edge_log_commit_seconds "$RUN/commit-f0"
+scrape "$EM" "$RUN/edge-before-F.prom"
 say "F: latency run at $LAT_RATE msg/s (20 % of $E2E_RATE) for ${LAT_SECONDS}s (edge backlog at start: $BACKLOG_BEFORE_F) ..."
 te0=$(ticks "$EDGE_PID"); tc0=$(ticks "$CLOUD_PID"); tk0=$(ticks "$KAFKA_PID"); b0=$(busy); f0=$(date +%s.%N)
 loadgen lat --port "$P_MQTT" "${COMMON[@]}" --messages "$LAT_MSGS" --rate "$LAT_RATE" \
@@ -349,11 +350,9 @@ loadgen lat --port "$P_MQTT" "${COMMON[@]}" --messages "$LAT_MSGS" --rate "$LAT_
   --kafka "localhost:$P_KAFKA" --timeout $(( LAT_SECONDS * 3 + 60 ))
 F_S=$(calc "%.2f" "$(date +%s.%N) - $f0")
 F_CPU="$(cores $(( $(ticks "$EDGE_PID") - te0 )) "$F_S") / $(cores $(( $(ticks "$CLOUD_PID") - tc0 )) "$F_S") / $(cores $(( $(ticks "$KAFKA_PID") - tk0 )) "$F_S") / $(cores $(( $(busy) - b0 )) "$F_S")"
-PUBACK_EDGE_MS_F=$(mean_ms "$pa0" "$(snap "$EM" edge_puback_seconds)")
-COMMIT_MS_F=$(mean_ms "$gc0" "$(snap "$EM" edge_log_commit_seconds)")
-buckets "$EM" edge_puback_seconds "$RUN/puback-f1"; buckets "$EM" edge_log_commit_seconds "$RUN/commit-f1"
-PUBACK_EDGE_P99_F=$(quantile_ms 0.99 "$RUN/puback-f0" "$RUN/puback-f1")
-COMMIT_P99_F=$(quantile_ms 0.99 "$RUN/commit-f0" "$RUN/commit-f1")
+scrape "$EM" "$RUN/edge-after-F.prom"
+PUBACK_EDGE_F=$(timing edge_puback_seconds "$RUN/edge-before-F.prom" "$RUN/edge-after-F.prom")
+COMMIT_F=$(timing edge_log_commit_seconds "$RUN/edge-before-F.prom" "$RUN/edge-after-F.prom")
 curl -fsS --max-time 5 "$EM" > "$LOGS/edge-metrics-after-F.txt" 2>/dev/null || true
 curl -fsS --max-time 5 "$CM" > "$LOGS/cloud-metrics-after-F.txt" 2>/dev/null || true
 
@@ -426,7 +425,7 @@ REPORT="$RESULTS/$STAMP.md"
   echo "| B edge | publish→PUBACK p50 / p95 / p99 / p99.9 / max (ms) | $(kv "$RUN/edge.kv" puback_p50_ms) / $(kv "$RUN/edge.kv" puback_p95_ms) / $(kv "$RUN/edge.kv" puback_p99_ms) / $(kv "$RUN/edge.kv" puback_p999_ms) / $(kv "$RUN/edge.kv" puback_max_ms) |"
   echo "| B edge | CPU (cores) / peak RSS VmHWM (MB) / RSS after (MB) / other processes (cores) | $EDGE_CPU / $(( EDGE_HWM_B / 1024 )) / $(( EDGE_RSS_B / 1024 )) / $OTHER_B |"
   echo "| B edge | bytes on disk per event (du data.dir / events) / envelope bytes per event | $DISK_PER_EVENT / $ENV_AVG |"
-  echo "| B edge | events per group commit (avg) / group commit incl. WAL fsync (mean / p99 ms) / edge-side PUBLISH→PUBACK (mean / p99 ms) | $GROUP_AVG / $COMMIT_MS_B / $COMMIT_P99_B / $PUBACK_EDGE_MS_B / $PUBACK_EDGE_P99_B |"
+  echo "| B edge | events per group commit (avg) / group commit incl. WAL fsync (mean / p99 ms) / edge-side PUBLISH→PUBACK (mean / p99 ms) | $GROUP_AVG / $COMMIT_B / $PUBACK_EDGE_B |"
   echo "| C catch-up | backlog of $STORED (warm-up + B) drained, no live load (events/s) | $CATCHUP_RATE |"
   echo "| C2 catch-up with live ingest | backlog of $BACKLOG_C2 + live load of $LIVE_RATE msg/s (20 % of B): events/s written to Kafka until the backlog was down to ≤ $DRAINED_AT | $CATCHUP_LIVE_RATE (in $C2_S s) |"
   echo "| C2 catch-up with live ingest | live load accepted (msg/s) / publish→PUBACK p50 / p99 (ms) meanwhile | $(kv "$RUN/live.kv" accepted_rate) / $(kv "$RUN/live.kv" puback_p50_ms) / $(kv "$RUN/live.kv" puback_p99_ms) |"
@@ -445,7 +444,7 @@ REPORT="$RESULTS/$STAMP.md"
   echo "| F latency at $LAT_RATE msg/s | CPU (cores) over the run and its warm-up: edge / cloud / broker / whole machine (of $(nproc)) | $F_CPU |"
   echo "| F latency at $LAT_RATE msg/s | publish→PUBACK p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" puback_p50_ms) / $L_PUB / $(kv "$RUN/lat.kv" puback_p999_ms) |"
   echo "| F latency at $LAT_RATE msg/s | publish→Kafka p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" kafka_p50_ms) / $L_K / $(kv "$RUN/lat.kv" kafka_p999_ms) |"
-  echo "| F latency at $LAT_RATE msg/s | edge-side PUBLISH→PUBACK (mean / p99 ms) / group commit (mean / p99 ms), its 5 s warm-up included | $PUBACK_EDGE_MS_F / $PUBACK_EDGE_P99_F / $COMMIT_MS_F / $COMMIT_P99_F |"
+  echo "| F latency at $LAT_RATE msg/s | edge-side PUBLISH→PUBACK (mean / p99 ms) / group commit (mean / p99 ms), its 5 s warm-up included | $PUBACK_EDGE_F / $COMMIT_F |"
   for st in "ingest:publish → edge ingest time" "send:edge ingest → cloud send (record timestamp)" "consume:cloud send → consumed"; do
     echo "| F stage (ms clocks) | ${st#*:} p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" "stage_${st%%:*}_p50_ms") / $(kv "$RUN/lat.kv" "stage_${st%%:*}_p99_ms") / $(kv "$RUN/lat.kv" "stage_${st%%:*}_p999_ms") |"
   done
