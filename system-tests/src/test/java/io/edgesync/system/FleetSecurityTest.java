@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -85,7 +86,7 @@ class FleetSecurityTest {
 
     // THEN the cloud refuses its batches (403 NODE_MISMATCH, counted), the edge keeps them
     await("the cloud counts a NODE_MISMATCH rejection", Duration.ofSeconds(60),
-        () -> LocalHttp.metric(stack.cloudHttpPort, "cloud_batches_rejected_total", "NODE_MISMATCH") >= 1);
+        () -> LocalHttp.metric(stack.cloudHttpPort, "cloud_batches_rejected_total", Map.of("reason", "NODE_MISMATCH")) >= 1);
     await("the impostor reports NODE_MISMATCH", Duration.ofSeconds(30),
         () -> status(impostor).path("forwarder").path("lastError").asText("").contains("NODE_MISMATCH"));
     assertEquals(50, backlog(impostor), "nothing released: all 50 still on the node");
@@ -93,7 +94,7 @@ class FleetSecurityTest {
         r -> r.source() != null && r.source().startsWith("imp-"), 1, Duration.ofSeconds(5));
     assertEquals(List.of(), leaked, "nothing of the impostor in Kafka");
     System.out.printf("security a: impostor batches rejected %.0f, in Kafka 0, backlog 50%n",
-        LocalHttp.metric(stack.cloudHttpPort, "cloud_batches_rejected_total", "NODE_MISMATCH"));
+        LocalHttp.metric(stack.cloudHttpPort, "cloud_batches_rejected_total", Map.of("reason", "NODE_MISMATCH")));
     impostor.process().stop(Duration.ofSeconds(20));
   }
 
@@ -109,7 +110,7 @@ class FleetSecurityTest {
     // WHEN A is revoked with the CLI while A and B run, and the cloud has reloaded the CRL
     stack.provision("revoke", "--dir", stack.fleet.toString(), "--node-id", "edge-a");
     stack.cloud().awaitLine("changed: reloaded", Duration.ofSeconds(30));
-    double handshakeFailures = LocalHttp.metric(stack.cloudHttpPort, "cloud_tls_handshake_failures_total", null);
+    double handshakeFailures = LocalHttp.metric(stack.cloudHttpPort, "cloud_tls_handshake_failures_total", Map.of());
     // A's next connection: a CRL applies at the handshake, so A reconnects (restart on the same data)
     edgeA.process().stop(Duration.ofSeconds(20));
     edgeA = stack.restartEdge(edgeA);
@@ -124,7 +125,7 @@ class FleetSecurityTest {
     assertEquals(100, b2.size());
     // A is refused at the handshake and keeps all 200 new events buffered
     await("the cloud refuses A's handshakes", Duration.ofSeconds(60),
-        () -> LocalHttp.metric(stack.cloudHttpPort, "cloud_tls_handshake_failures_total", null) > handshakeFailures);
+        () -> LocalHttp.metric(stack.cloudHttpPort, "cloud_tls_handshake_failures_total", Map.of()) > handshakeFailures);
     assertEquals(baseline + 200, backlog(a), "A keeps its data");
     List<KafkaVerifier.Rec> leaked = KafkaVerifier.await(stack.bootstrap(), "edge.events",
         r -> r.source() != null && r.source().startsWith("a2-"), 1, Duration.ofSeconds(3));

@@ -1,12 +1,12 @@
 package io.edgesync.system;
 
+import io.edgesync.testsupport.PrometheusText;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Map;
 
 /** Plain HTTP GETs on loopback: the /status, /health and /metrics pages of the child processes. */
 final class LocalHttp {
@@ -31,24 +31,16 @@ final class LocalHttp {
   }
 
   /**
-   * A Prometheus sample of {@code /metrics} summed over its series, only those with the label
-   * value {@code labelValue} unless it is null. A failed GET fails the test (usable in lambdas).
+   * The sum of the series of {@code name} on {@code /metrics} whose labels include {@code labels},
+   * read with the strict {@link PrometheusText} parser. A failed GET fails the test (usable in lambdas).
    */
-  static double metric(int port, String name, String labelValue) {
+  static double metric(int port, String name, Map<String, String> labels) {
     String text;
     try {
       text = get(port, "/metrics");
     } catch (Exception e) {
       throw new AssertionError("GET /metrics on port " + port + ": " + e, e);
     }
-    Pattern p = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$", Pattern.MULTILINE);
-    Matcher m = p.matcher(text);
-    double sum = 0;
-    while (m.find()) {
-      if (labelValue == null || (m.group(1) != null && m.group(1).contains("\"" + labelValue + "\""))) {
-        sum += Double.parseDouble(m.group(2));
-      }
-    }
-    return sum;
+    return PrometheusText.sum(PrometheusText.parse(text), name, labels);
   }
 }

@@ -100,7 +100,7 @@ class MarketFeedTest {
     assertEquals(TICKS, feed.path("lastSeq").asLong());
     assertEquals(0, feed.path("heldTicks").asLong());
     assertTrue(feed.path("connected").asBoolean());
-    assertEquals((double) gaps, LocalHttp.metric(edge.httpPort(), "edge_feed_gaps_total", "sim"), "edge_feed_gaps_total");
+    assertEquals((double) gaps, LocalHttp.metric(edge.httpPort(), "edge_feed_gaps_total", Map.of("feed", "sim")), "edge_feed_gaps_total");
   }
 
   private static JsonNode status(int port) throws Exception {

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -88,7 +89,7 @@ class OfflineQuotaTest {
     long evicted = buffer.path("classes").path("bulk").path("evictedEvents").asLong();
     long ranges = buffer.path("evicted").path("ranges").asLong();
     assertEquals(0, buffer.path("classes").path("critical").path("evictedEvents").asLong());
-    assertEquals((double) evicted, LocalHttp.metric(edge.httpPort(), "edge_log_evicted_events_total", "bulk"));
+    assertEquals((double) evicted, LocalHttp.metric(edge.httpPort(), "edge_log_evicted_events_total", Map.of("class", "bulk")));
     assertTrue(evicted > (long) BULK_CLIENTS * BULK_PER_CLIENT / 5 && ranges > 0,
         "evicted " + evicted + " in " + ranges + " ranges");
     assertTrue(buffer.path("usedBytes").asLong() <= buffer.path("quotaBytes").asLong(), buffer.toString());
@@ -147,7 +148,7 @@ class OfflineQuotaTest {
     Thread publisher = publisher(edge.mqttPort(), "dsbulk-0", "metrics/temp", readings, errors);
     publisher.join(TimeUnit.MINUTES.toMillis(2));
     assertTrue(errors.isEmpty(), "publish failed: " + errors);
-    double downsampled = LocalHttp.metric(edge.httpPort(), "edge_log_downsampled_events_total", "bulk");
+    double downsampled = LocalHttp.metric(edge.httpPort(), "edge_log_downsampled_events_total", Map.of("class", "bulk"));
     assertTrue(downsampled > 0, "nothing downsampled");
 
     // AND the cloud comes up
