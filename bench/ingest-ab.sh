@@ -19,7 +19,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAVA="${JAVA:-java}"
 ROUNDS=3; MESSAGES=400000; JFR=0; VARIANTS=()
-DEFAULT_OPTS="-Xms128m -Xmx128m -XX:+UseSerialGC -XX:MaxDirectMemorySize=32m -XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=96m -XX:+AlwaysPreTouch -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError"
+. "$ROOT/bench/edge-flags.sh"
+DEFAULT_OPTS="$(edge_env JAVA_OPTS)"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift ;;
@@ -40,7 +41,8 @@ mkdir -p "$RUN"
 LG=("$JAVA" -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar "$LOADGEN_JAR")
 COMMON=(--qos 1 --clients 8 --payload 200 --window 1000 --messages "$MESSAGES")
 HZ="$(getconf CLK_TCK)"
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+UNIT_ARENAS=$(edge_env MALLOC_ARENA_MAX)
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-$UNIT_ARENAS}"
 
 CHILD=""
 cleanup() { [ -n "$CHILD" ] && kill -TERM "$CHILD" 2>/dev/null && wait "$CHILD" 2>/dev/null; CHILD=""; }

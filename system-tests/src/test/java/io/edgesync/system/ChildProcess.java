@@ -38,16 +38,24 @@ final class ChildProcess implements AutoCloseable {
     this.pump.start();
   }
 
+  /** The JVM options of {@link #java(String, Path, Path, List)}: a small heap. */
+  static final List<String> TEST_JVM = List.of("-Xmx384m", "-XX:+UseSerialGC");
+
   /** Starts {@code java -jar jar args...} with a small heap. */
   static ChildProcess java(String name, Path jar, Path logDir, List<String> args) throws IOException {
+    return java(name, TEST_JVM, java.util.Map.of(), jar, logDir, args);
+  }
+
+  /** Starts {@code java jvmOptions... -jar jar args...} with {@code env} added to the environment. */
+  static ChildProcess java(String name, List<String> jvmOptions, java.util.Map<String, String> env, Path jar,
+      Path logDir, List<String> args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(javaBin());
-    cmd.add("-Xmx384m");
-    cmd.add("-XX:+UseSerialGC");
+    cmd.addAll(jvmOptions);
     cmd.add("-jar");
     cmd.add(jar.toString());
     cmd.addAll(args);
-    return start(name, cmd, logDir, null, java.util.Map.of());
+    return start(name, cmd, logDir, null, env);
   }
 
   static ChildProcess start(String name, List<String> cmd, Path logDir, Path workDir,

@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A fleet and its processes for one test class: a CA made with the real provisioning
@@ -54,7 +56,7 @@ final class Stack implements AutoCloseable {
   void provision(String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(ChildProcess.javaBin(), "-jar", jar("provisioning").toString()));
     cmd.addAll(List.of(args));
-    try (ChildProcess p = ChildProcess.start("provisioning-" + args[0] + "-" + System.nanoTime(), cmd, logs, null, java.util.Map.of())) {
+    try (ChildProcess p = ChildProcess.start("provisioning-" + args[0] + "-" + System.nanoTime(), cmd, logs, null, Map.of())) {
       int code = p.waitFor(Duration.ofSeconds(60));
       if (code != 0) {
         throw new AssertionError("provisioning " + String.join(" ", args) + " exited " + code + ":\n" + p.tail(20));
@@ -68,7 +70,7 @@ final class Stack implements AutoCloseable {
         jar("provisioning").toString()));
     cmd.addAll(List.of(args));
     try (ChildProcess p = ChildProcess.start("provisioning-" + args[0] + "-" + System.nanoTime(), cmd, logs, null,
-        java.util.Map.of())) {
+        Map.of())) {
       int code = p.waitFor(Duration.ofSeconds(60));
       if (code != 0) {
         throw new AssertionError("provisioning " + String.join(" ", args) + " exited " + code + ":\n" + p.tail(20));
@@ -83,7 +85,7 @@ final class Stack implements AutoCloseable {
         jar("provisioning").toString()));
     cmd.addAll(List.of(args));
     try (ChildProcess p = ChildProcess.start("provisioning-" + args[0] + "-" + System.nanoTime(), cmd, logs, null,
-        java.util.Map.of())) {
+        Map.of())) {
       return p.waitFor(Duration.ofSeconds(60));
     }
   }
@@ -102,7 +104,7 @@ final class Stack implements AutoCloseable {
       }
       cmd.addAll(nodeArgs.get(i));
     }
-    ChildProcess fleetProcess = ChildProcess.start(name, cmd, logs, null, java.util.Map.of());
+    ChildProcess fleetProcess = ChildProcess.start(name, cmd, logs, null, Map.of());
     processes.add(fleetProcess);
     fleetProcess.awaitLine("edge fleet ready", START_TIMEOUT);
     return fleetProcess;
@@ -183,24 +185,60 @@ final class Stack implements AutoCloseable {
     return p;
   }
 
-  /** A started edge node with its bound ports and the arguments to start it again. */
-  record Edge(ChildProcess process, int mqttPort, int httpPort, Path bundle, List<String> args) {}
+  /**
+   * A started edge node with its bound ports and what it takes to start it again: its JVM options,
+   * environment additions and arguments.
+   */
+  record Edge(ChildProcess process, int mqttPort, int httpPort, Path bundle, List<String> jvm,
+      Map<String, String> env, List<String> args) {}
 
   /** Starts the edge of an enrolled bundle on free ports and waits until it is ready. */
   Edge startEdge(Path bundle, String... extraSets) throws IOException {
-    return startEdge(bundle, Ports.free(), Ports.free(), extraSets);
+    return startEdge(bundle, ChildProcess.TEST_JVM, Map.of(), Ports.free(), Ports.free(), extraSets);
   }
 
-  /** Starts the edge again (after a stop or a SIGKILL) on the same ports and data. */
+  /**
+   * Starts the edge of an enrolled bundle as its systemd unit does ({@code edge-node.service}
+   * in the bundle): with the unit's {@code JAVA_OPTS} and its other {@code Environment=}
+   * settings ({@code MALLOC_ARENA_MAX}), so the test runs the heap and memory bounds that ship.
+   */
+  Edge startEdgeAsInstalled(Path bundle, String... extraSets) throws IOException {
+    Map<String, String> env = new LinkedHashMap<>(unitEnvironment(bundle));
+    String javaOpts = env.remove("JAVA_OPTS");
+    if (javaOpts == null) {
+      throw new IllegalStateException("no JAVA_OPTS in " + bundle.resolve("edge-node.service"));
+    }
+    return startEdge(bundle, List.of(javaOpts.strip().split("\\s+")), env, Ports.free(), Ports.free(), extraSets);
+  }
+
+  /** The {@code Environment=NAME=value} settings of the bundle's systemd unit (quotes removed). */
+  static Map<String, String> unitEnvironment(Path bundle) throws IOException {
+    Map<String, String> env = new LinkedHashMap<>();
+    for (String line : Files.readAllLines(bundle.resolve("edge-node.service"))) {
+      if (line.startsWith("Environment=")) {
+        String setting = line.substring("Environment=".length());
+        if (setting.length() >= 2 && setting.startsWith("\"") && setting.endsWith("\"")) {
+          setting = setting.substring(1, setting.length() - 1);
+        }
+        int eq = setting.indexOf('=');
+        env.put(setting.substring(0, eq), setting.substring(eq + 1));
+      }
+    }
+    return env;
+  }
+
+  /** Starts the edge again (after a stop or a SIGKILL) on the same ports, data and JVM options. */
   Edge restartEdge(Edge previous) throws IOException {
     ChildProcess edge = ChildProcess.java("edge-" + previous.bundle().getFileName() + "-" + processes.size(),
-        jar("edge-node"), logs, previous.args());
+        previous.jvm(), previous.env(), jar("edge-node"), logs, previous.args());
     processes.add(edge);
     edge.awaitLine("edge-node ready", START_TIMEOUT);
-    return new Edge(edge, previous.mqttPort(), previous.httpPort(), previous.bundle(), previous.args());
+    return new Edge(edge, previous.mqttPort(), previous.httpPort(), previous.bundle(), previous.jvm(),
+        previous.env(), previous.args());
   }
 
-  private Edge startEdge(Path bundle, int mqtt, int http, String... extraSets) throws IOException {
+  private Edge startEdge(Path bundle, List<String> jvm, Map<String, String> env, int mqtt, int http,
+      String... extraSets) throws IOException {
     List<String> args = new ArrayList<>(List.of(
         "--config", bundle.resolve("edge.yaml").toString(),
         "--set", "mqtt.port=" + mqtt,
@@ -210,11 +248,11 @@ final class Stack implements AutoCloseable {
       args.add("--set");
       args.add(s);
     }
-    ChildProcess edge = ChildProcess.java("edge-" + bundle.getFileName() + "-" + processes.size(), jar("edge-node"),
-        logs, args);
+    ChildProcess edge = ChildProcess.java("edge-" + bundle.getFileName() + "-" + processes.size(), jvm, env,
+        jar("edge-node"), logs, args);
     processes.add(edge);
     edge.awaitLine("edge-node ready", START_TIMEOUT);
-    return new Edge(edge, mqtt, http, bundle, List.copyOf(args));
+    return new Edge(edge, mqtt, http, bundle, List.copyOf(jvm), Map.copyOf(env), List.copyOf(args));
   }
 
   @Override

@@ -4,6 +4,9 @@ import io.edgesync.config.HostPort;
 import io.edgesync.provisioning.fleet.NodeId;
 import io.edgesync.provisioning.fleet.SecureFiles;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
@@ -37,6 +40,8 @@ public record EdgeBundle(String nodeId, String group, List<HostPort> endpoints) 
   public static final String JAR = "/opt/edgesync/edge-node.jar";
   /** The system user the unit runs as (install.sh creates it). */
   public static final String USER = "edgesync";
+  /** {@code NAME=value} lines of {@code edge-node.env}: the edge's JVM flags and malloc setting. */
+  private static final List<String> ENVIRONMENT = readEnvironment();
 
   public EdgeBundle {
     NodeId.require(nodeId, "node id");
@@ -98,8 +103,7 @@ public record EdgeBundle(String nodeId, String group, List<HostPort> endpoints) 
         # is bounded by log.memoryBytes in edge.yaml. The heap is touched at start (the RSS does not
         # creep up to it later); two malloc arenas, trimmed every 5 s, give freed native memory back.
         # TrimNativeHeapInterval needs JDK 17.0.9 or later.
-        Environment="JAVA_OPTS=-Xms128m -Xmx128m -XX:+UseSerialGC -XX:MaxDirectMemorySize=32m -XX:ReservedCodeCacheSize=32m -XX:MaxMetaspaceSize=96m -XX:+AlwaysPreTouch -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError"
-        Environment=MALLOC_ARENA_MAX=2
+        %8$s
         # The bundle's data.dir is relative to edge.yaml; an installed node keeps its log under /var/lib.
         ExecStart=/usr/bin/java $JAVA_OPTS -jar %4$s --config %5$s/%6$s --set data.dir=%7$s
         WorkingDirectory=%7$s
@@ -119,7 +123,22 @@ public record EdgeBundle(String nodeId, String group, List<HostPort> endpoints) 
 
         [Install]
         WantedBy=multi-user.target
-        """.formatted(nodeId, UNIT, USER, JAR, installDir(), CONFIG, stateDir());
+        """.formatted(nodeId, UNIT, USER, JAR, installDir(), CONFIG, stateDir(), environmentLines());
+  }
+
+  /**
+   * The {@code Environment=} lines of the unit, from {@code edge-node.env} next to this class (the
+   * one place that holds the edge's JVM flags; the benchmarks read the same file).
+   */
+  static String environmentLines() {
+    StringBuilder out = new StringBuilder();
+    for (String line : ENVIRONMENT) {
+      if (out.length() > 0) {
+        out.append('\n');
+      }
+      out.append(line.indexOf(' ') >= 0 ? "Environment=\"" + line + "\"" : "Environment=" + line);
+    }
+    return out.toString();
   }
 
   /** The install.sh text (POSIX sh). */
@@ -162,6 +181,20 @@ public record EdgeBundle(String nodeId, String group, List<HostPort> endpoints) 
         systemctl restart %4$s
         echo "installed node %1$s in $DEST; status: systemctl status %4$s"
         """.formatted(nodeId, installDir(), USER, UNIT, JAR, KEY, CERT, CA, CONFIG);
+  }
+
+  private static List<String> readEnvironment() {
+    try (InputStream in = EdgeBundle.class.getResourceAsStream("edge-node.env")) {
+      if (in == null) {
+        throw new IllegalStateException("edge-node.env is missing from the provisioning jar");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
+          .map(String::strip)
+          .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Whether {@code outDir} already holds a node key (overwriting needs --force). */

@@ -128,7 +128,8 @@ class EnrolCommandTest {
         + " --config /etc/edgesync/edge-3/edge.yaml --set data.dir=/var/lib/edgesync/edge-3\n"), unit);
     assertTrue(unit.contains("\nRestart=always\n"), unit);
     // bounded memory: heap, direct buffers and malloc arenas
-    assertTrue(unit.contains("-Xmx128m") && unit.contains("-XX:MaxDirectMemorySize=32m"), unit);
+    assertTrue(unit.contains("\nEnvironment=\"JAVA_OPTS=-Xms96m -Xmx96m -Xmn48m -XX:SurvivorRatio=4 -XX:+UseSerialGC "), unit);
+    assertTrue(unit.contains("-XX:MaxDirectMemorySize=32m"), unit);
     assertTrue(unit.contains("-XX:+AlwaysPreTouch") && unit.contains("-XX:TrimNativeHeapInterval=5000"), unit);
     assertTrue(unit.contains("\nEnvironment=MALLOC_ARENA_MAX=2\n"), unit);
     assertTrue(unit.contains("\nUser=edgesync\n"), unit);
