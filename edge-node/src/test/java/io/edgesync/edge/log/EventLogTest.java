@@ -127,6 +127,46 @@ class EventLogTest {
   }
 
   @Test
+  void aGroupLargerThanTheKeptWriteBatchAndTheGroupsAfterItReadBackExactly(Vertx vertx) {
+    // GIVEN a log (its writer reuses one WriteBatch, and frees it after a group above 4 MiB)
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    EventLog log = EventLog.open(dir.resolve("db"), DEFAULTS, vertx, registry);
+
+    // WHEN 96 events of 64 KiB (6 MiB) are appended at once, then 300 small ones one by one
+    List<Future<Long>> big = new ArrayList<>();
+    for (int i = 0; i < 96; i++) {
+      byte[] payload = new byte[64 * 1024];
+      java.util.Arrays.fill(payload, (byte) i);
+      big.add(log.append(EnvelopeCodec.encode(new Event(0, 0, Priority.NORMAL, "big", "t/big", null, i, i, payload))));
+    }
+    await(Future.all(big), 30);
+    for (int i = 0; i < 300; i++) {
+      await(log.append(envelope(Priority.NORMAL, "small", i)), 10);
+    }
+
+    // THEN the large group was committed in few groups, and every event reads back as written
+    double largest = registry.get("edge.log.group.size").summary().max();
+    System.out.printf("EventLogTest: largest group %.0f events (64 KiB each)%n", largest);
+    assertTrue(largest > 8, "the 64 KiB events grouped: " + largest);
+    List<Event> events = LogContents.of(log, Priority.NORMAL);
+    assertEquals(396, events.size());
+    for (int i = 0; i < 96; i++) {
+      Event e = events.get(i);
+      assertEquals("big", e.source());
+      assertEquals(64 * 1024, e.payload().length);
+      for (byte b : e.payload()) {
+        assertEquals((byte) i, b, "payload of big event " + i);
+      }
+    }
+    for (int i = 0; i < 300; i++) {
+      Event e = events.get(96 + i);
+      assertEquals(i + 97, e.classSeq());
+      assertEquals("small:" + i, new String(e.payload(), StandardCharsets.UTF_8));
+    }
+    log.close();
+  }
+
+  @Test
   void reopenRecoversCountersAndTheNextAppendContinues(Vertx vertx) {
     // GIVEN a log with 10,000 events, closed
     EventLog log = EventLog.open(dir.resolve("db"), DEFAULTS, vertx, new SimpleMeterRegistry());
