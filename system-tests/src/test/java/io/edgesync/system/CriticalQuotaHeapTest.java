@@ -124,16 +124,18 @@ class CriticalQuotaHeapTest {
         r -> r.source() != null && r.source().startsWith("heap-"), (int) total, Duration.ofSeconds(90));
     double fullGcs = LocalHttp.metric(edge.httpPort(), "jvm_gc_pause_seconds_count",
         Map.of("action", "end of major GC"));
+    double rssPeak = LocalHttp.metric(edge.httpPort(), "process_resident_memory_peak_bytes", Map.of());
     System.out.printf(Locale.ROOT, "critical quota: Kafka %d records, duplicates %d; edge heap %.0f MiB: used peak "
-        + "%.1f MiB, old generation peak %.1f MiB, %.0f full collections%n", recs.size(),
+        + "%.1f MiB, old generation peak %.1f MiB, %.0f full collections; edge RSS peak %.0f MB%n", recs.size(),
         KafkaVerifier.duplicateIds(recs).size(), heapMax / 1048576, peaks.used / 1048576, peaks.old / 1048576,
-        fullGcs);
+        fullGcs, rssPeak / 1e6);
     assertEquals(total, recs.size());
     assertEquals(Set.of(), KafkaVerifier.duplicateIds(recs));
     assertTrue(edge.process().isAlive(), "the edge is still running (-XX:+ExitOnOutOfMemoryError)");
     assertTrue(edge.process().lines().stream().noneMatch(l -> l.contains("OutOfMemoryError")),
         "no OutOfMemoryError in the edge's log");
     assertTrue(peaks.used > 0 && peaks.old > 0, "heap sampled on /metrics: used " + peaks.used + ", old " + peaks.old);
+    assertTrue(rssPeak > heapMax, "process_resident_memory_peak_bytes on /metrics: " + rssPeak);
   }
 
   /** Peaks of the edge's used heap and of its old generation (Serial GC's "Tenured Gen"), from /metrics. */
