@@ -65,6 +65,7 @@ public final class EdgeNode {
     this.registry = registry;
     this.version = version;
     this.clock = clock;
+    new ProcessMemoryMetrics().bindTo(registry);
   }
 
   /**
