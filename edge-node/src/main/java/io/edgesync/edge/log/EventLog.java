@@ -29,6 +29,7 @@ import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
+import org.rocksdb.IndexType;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
@@ -221,7 +222,7 @@ public final class EventLog implements LogReader, AutoCloseable {
       // to it (flushing the largest when they pass half of it), and index and filter blocks live
       // in it too instead of growing with the number of SST files.
       long budget = settings.memoryBytes();
-      LRUCache cache = push(handles, new LRUCache(budget, -1, false));
+      LRUCache cache = push(handles, new LRUCache(budget, cacheShardBits(budget), false));
       WriteBufferManager memtables = push(handles, new WriteBufferManager(budget / 2, cache));
       long logMemtable = Math.min(16L * 1024 * 1024, budget / 6);
       long smallMemtable = Math.min(2L * 1024 * 1024, budget / 16);
@@ -237,12 +238,19 @@ public final class EventLog implements LogReader, AutoCloseable {
           .setMaxWriteBufferNumber(2)
           .setTableFormatConfig(table(cache)));
       // dedup: point lookups confirm in-memory Bloom "maybe"s; RocksDB's own filter spares
-      // reading data blocks of SST files that do not hold the key
+      // reading data blocks of SST files that do not hold the key. Filters and index are
+      // partitioned (4 KiB blocks under a pinned top level): a file of millions of keys has a
+      // filter of MBs, and a lookup then reads one partition instead of all of it
+      // (docs/ARCHITECTURE-edge.md "Dedup lookups")
       org.rocksdb.BloomFilter dedupFilter = push(handles, new org.rocksdb.BloomFilter(10, false));
       ColumnFamilyOptions dedupOptions = push(handles, new ColumnFamilyOptions()
           .setWriteBufferSize(Math.min(4L * 1024 * 1024, budget / 12))
           .setMaxWriteBufferNumber(2)
-          .setTableFormatConfig(table(cache).setFilterPolicy(dedupFilter)));
+          .setTableFormatConfig(table(cache).setFilterPolicy(dedupFilter)
+              .setIndexType(IndexType.kTwoLevelIndexSearch)
+              .setPartitionFilters(true)
+              .setMetadataBlockSize(4096)
+              .setPinTopLevelIndexAndFilter(true)));
       ColumnFamilyOptions defaultOptions = push(handles, new ColumnFamilyOptions()
           .setWriteBufferSize(smallMemtable)
           .setMaxWriteBufferNumber(2));
@@ -306,6 +314,19 @@ public final class EventLog implements LogReader, AutoCloseable {
   }
 
   /** Block-based table options on the shared cache, index and filter blocks charged to it. */
+  /**
+   * Shard bits of the block cache: shards of at least 8 MiB, at most 8 of them. RocksDB's
+   * default (-1) cuts 48 MiB into 64 shards of 768 KiB, and a block larger than its shard is
+   * evicted as soon as it is released, so it is read again on every use.
+   */
+  static int cacheShardBits(long budget) {
+    int bits = 0;
+    while (bits < 3 && (budget >> (bits + 1)) >= 8L * 1024 * 1024) {
+      bits++;
+    }
+    return bits;
+  }
+
   private static BlockBasedTableConfig table(LRUCache cache) {
     return new BlockBasedTableConfig()
         .setBlockCache(cache)
@@ -361,6 +382,20 @@ public final class EventLog implements LogReader, AutoCloseable {
    */
   public Future<AppendResult> append(byte[] envelope, DedupKey key) {
     return writer.append(envelope, key);
+  }
+
+  /** Flushes and fully compacts auxiliary store {@code name} (tests: one large SST file). Blocking. */
+  void compactStore(String name) {
+    AuxStore store = store(name);
+    lifecycle.readLock().lock();
+    try (org.rocksdb.FlushOptions flush = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+      db.flush(flush, store.handle());
+      db.compactRange(store.handle());
+    } catch (RocksDBException e) {
+      throw new EventLogException(dbPath, name + " compaction", e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
   }
 
   /** The dedup index's state for {@code /status}. Non-blocking. */
