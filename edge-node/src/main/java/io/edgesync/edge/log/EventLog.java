@@ -214,7 +214,7 @@ public final class EventLog implements LogReader, AutoCloseable {
     } catch (IOException e) {
       throw new EventLogException(dbPath, "creating the folder", e);
     }
-    RocksDB.loadLibrary();
+    RocksLibrary.load();
     Deque<AutoCloseable> handles = new ArrayDeque<>();
     try {
       // Memory bound (docs/ARCHITECTURE-edge.md "Memory bounds"): ONE block cache of
