@@ -28,6 +28,7 @@ final class KafkaCounter implements Runnable {
   private final String bootstrap;
   private final String topic;
   private final String marker;
+  private final int stride; // every n-th counted record is sampled (Percentiles.stride)
   private final long[] latencies;
   private final long[] toIngest;
   private final long[] toSend;
@@ -44,10 +45,12 @@ final class KafkaCounter implements Runnable {
     this.bootstrap = bootstrap;
     this.topic = topic;
     this.marker = "\"" + tag + "-";
-    this.latencies = new long[capacity];
-    this.toIngest = new long[capacity];
-    this.toSend = new long[capacity];
-    this.toConsume = new long[capacity];
+    this.stride = Percentiles.stride(capacity);
+    int slots = Percentiles.slots(capacity, stride);
+    this.latencies = new long[slots];
+    this.toIngest = new long[slots];
+    this.toSend = new long[slots];
+    this.toConsume = new long[slots];
     this.thread = new Thread(this, "kafka-counter");
     this.thread.setDaemon(true);
   }
@@ -103,14 +106,15 @@ final class KafkaCounter implements Runnable {
           }
           long tn = parseLong(v, at + 5);
           int n = count;
-          if (n < latencies.length) {
-            latencies[n] = (nowMicros - tn) * 1000L;
+          int slot = n / stride;
+          if (n % stride == 0 && slot < latencies.length) {
+            latencies[slot] = (nowMicros - tn) * 1000L;
             int it = v.indexOf("\"ingestTime\":");
             long ingestMs = it < 0 ? tn / 1000 : parseLong(v, it + 13);
             long sendMs = r.timestamp();
-            toIngest[n] = (ingestMs * 1000 - tn) * 1000L;
-            toSend[n] = (sendMs - ingestMs) * 1_000_000L;
-            toConsume[n] = (nowMicros - sendMs * 1000) * 1000L;
+            toIngest[slot] = (ingestMs * 1000 - tn) * 1000L;
+            toSend[slot] = (sendMs - ingestMs) * 1_000_000L;
+            toConsume[slot] = (nowMicros - sendMs * 1000) * 1000L;
           }
           valueBytes += r.value().length;
           lastNanos = System.nanoTime();
@@ -151,13 +155,18 @@ final class KafkaCounter implements Runnable {
     return error;
   }
 
+  /** Samples recorded: every {@code stride}-th counted record, up to the slots. */
+  private int sampled() {
+    return Math.min(Percentiles.slots(count, stride), latencies.length);
+  }
+
   Percentiles latencies() {
-    return new Percentiles(latencies, Math.min(count, latencies.length));
+    return new Percentiles(latencies, sampled());
   }
 
   /** Publish → edge ingest time, ingest → cloud send (record timestamp), send → consumed. */
   Percentiles[] stages() {
-    int n = Math.min(count, latencies.length);
+    int n = sampled();
     return new Percentiles[] {new Percentiles(toIngest, n), new Percentiles(toSend, n), new Percentiles(toConsume, n)};
   }
 

@@ -8,7 +8,23 @@ import java.util.Arrays;
  * p-th percentile of n sorted samples is the sample at rank {@code ceil(p * n)} (1-based).
  */
 public final class Percentiles {
+  /**
+   * At most this many samples are kept per measured figure (16 MB of {@code long}s): beyond it
+   * every {@link #stride}-th sample is recorded, evenly over the run, so a long soak stays within
+   * the load generator's heap.
+   */
+  public static final int MAX_SAMPLES = 2_000_000;
   private final long[] sorted;
+
+  /** Record every n-th of {@code expected} samples, n = this: 1 up to {@link #MAX_SAMPLES}. */
+  public static int stride(long expected) {
+    return (int) Math.max(1, (expected + MAX_SAMPLES - 1) / MAX_SAMPLES);
+  }
+
+  /** Slots needed to record every {@code stride}-th of {@code expected} samples. */
+  public static int slots(long expected, int stride) {
+    return (int) ((expected + stride - 1) / stride);
+  }
 
   /** Sorts a copy of the first {@code n} samples of {@code samples}. */
   public Percentiles(long[] samples, int n) {

@@ -41,6 +41,9 @@ final class Publisher {
   private final double ratePerSec;
   private final long[] latencies;
   private final int latencyOffset;
+  private final int latencyStride; // every n-th PUBACK is recorded (Percentiles.stride)
+  private final int latencySlots;
+  private long pubacks;
   private final long[] sentAtByPacket = new long[65536];
   private final Promise<Void> done = Promise.promise();
   private MqttClient client;
@@ -57,7 +60,7 @@ final class Publisher {
   private long rnd = 0x9E3779B97F4A7C15L;
 
   Publisher(Vertx vertx, int index, String host, int port, int qos, String topicPrefix, String tag, int payloadSize,
-      int window, long quota, double ratePerSec, long[] latencies, int latencyOffset) {
+      int window, long quota, double ratePerSec, long[] latencies, int latencyOffset, int latencyStride) {
     this.vertx = vertx;
     this.ctx = vertx.getOrCreateContext();
     this.index = index;
@@ -72,6 +75,8 @@ final class Publisher {
     this.ratePerSec = ratePerSec;
     this.latencies = latencies;
     this.latencyOffset = latencyOffset;
+    this.latencyStride = latencyStride;
+    this.latencySlots = Percentiles.slots(quota, latencyStride);
   }
 
   /** Connects on this publisher's context. */
@@ -185,7 +190,7 @@ final class Publisher {
 
   private void onPuback(int packetId) {
     long t0 = sentAtByPacket[packetId];
-    if (t0 != 0 && recorded < quota) {
+    if (t0 != 0 && pubacks++ % latencyStride == 0 && recorded < latencySlots) {
       latencies[latencyOffset + recorded++] = System.nanoTime() - t0;
     }
     sentAtByPacket[packetId] = 0;

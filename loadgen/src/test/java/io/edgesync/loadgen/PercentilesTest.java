@@ -38,4 +38,17 @@ class PercentilesTest {
     assertThrows(IllegalArgumentException.class, () -> new Percentiles(k, 1000).at(0));
     assertThrows(IllegalArgumentException.class, () -> new Percentiles(k, 1001));
   }
+
+  @Test
+  void longRunsAreSampledWithinABound() {
+    assertEquals(1, Percentiles.stride(1_000_000));
+    assertEquals(1, Percentiles.stride(Percentiles.MAX_SAMPLES));
+    assertEquals(2, Percentiles.stride(Percentiles.MAX_SAMPLES + 1L));
+    int stride = Percentiles.stride(15_368_400); // a 600 s soak at 25,614 msg/s
+    assertEquals(8, stride);
+    int slots = Percentiles.slots(15_368_400, stride);
+    assertEquals(1_921_050, slots);
+    assertEquals(true, slots <= Percentiles.MAX_SAMPLES);
+    assertEquals(3, Percentiles.slots(5, 2)); // samples 0, 2 and 4
+  }
 }
