@@ -419,7 +419,12 @@ REPORT="$RESULTS/$STAMP.md"
 {
   echo "# edgesync benchmark $STAMP"
   echo
-  echo "Command: \`bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) --qos $QOS --clients $CLIENTS --payload $PAYLOAD --messages $MESSAGES --window $WINDOW$([ "$SOAK" = 1 ] && echo ' --soak')$([ "$JFR" = 1 ] && echo ' --jfr')\`"
+  # the environment overrides that change what runs, so that a report says how it was made
+  ENV_NOTE=""
+  for v_ in BENCH_EDGE_SET BENCH_EDGE_OPTS BENCH_EDGE_JAR BENCH_SOAK_SECONDS; do
+    [ -n "${!v_:-}" ] && ENV_NOTE+="$v_=\"${!v_}\" "
+  done
+  echo "Command: \`${ENV_NOTE}bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) --qos $QOS --clients $CLIENTS --payload $PAYLOAD --messages $MESSAGES --window $WINDOW$([ "$SOAK" = 1 ] && echo ' --soak')$([ "$JFR" = 1 ] && echo ' --jfr')\`"
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $("$JAVA" -version 2>&1 | head -1); load generator, edge, cloud, broker and Mosquitto all share these cores. Load average at start: $LOAD_AT_START (other work on the machine)."
   echo "Load: $CLIENTS MQTT connections (Vert.x 5 MqttClient), QoS$QOS, $PAYLOAD-byte JSON payloads, window $WINDOW per connection, $MESSAGES messages per throughput phase."
   echo
