@@ -241,7 +241,7 @@ public final class EventLog implements LogReader, AutoCloseable {
       // reading data blocks of SST files that do not hold the key. Filters and index are
       // partitioned (4 KiB blocks under a pinned top level): a file of millions of keys has a
       // filter of MBs, and a lookup then reads one partition instead of all of it
-      // (docs/ARCHITECTURE-edge.md "Dedup lookups")
+      // (docs/ARCHITECTURE-edge.md "Options and why", dedup)
       org.rocksdb.BloomFilter dedupFilter = push(handles, new org.rocksdb.BloomFilter(10, false));
       ColumnFamilyOptions dedupOptions = push(handles, new ColumnFamilyOptions()
           .setWriteBufferSize(Math.min(4L * 1024 * 1024, budget / 12))
@@ -313,7 +313,6 @@ public final class EventLog implements LogReader, AutoCloseable {
     }
   }
 
-  /** Block-based table options on the shared cache, index and filter blocks charged to it. */
   /**
    * Shard bits of the block cache: shards of at least 8 MiB, at most 8 of them. RocksDB's
    * default (-1) cuts 48 MiB into 64 shards of 768 KiB, and a block larger than its shard is
@@ -327,6 +326,7 @@ public final class EventLog implements LogReader, AutoCloseable {
     return bits;
   }
 
+  /** Block-based table options on the shared cache, index and filter blocks charged to it. */
   private static BlockBasedTableConfig table(LRUCache cache) {
     return new BlockBasedTableConfig()
         .setBlockCache(cache)

@@ -497,6 +497,14 @@ class EventLogDedupTest {
     }
   }
 
+  @Test
+  void blockCacheShardsHoldAFilterOfMegabytes() {
+    assertEquals(0, EventLog.cacheShardBits(LogSettings.MIN_MEMORY_BYTES)); // one 8 MiB shard
+    assertEquals(1, EventLog.cacheShardBits(16L * 1024 * 1024));
+    assertEquals(2, EventLog.cacheShardBits(LogSettings.DEFAULT_MEMORY_BYTES)); // 4 x 12 MiB
+    assertEquals(3, EventLog.cacheShardBits(1024L * 1024 * 1024)); // at most 8 shards
+  }
+
   private static long readBytes(Path io) throws IOException {
     for (String line : Files.readAllLines(io)) {
       if (line.startsWith("rchar:")) {
