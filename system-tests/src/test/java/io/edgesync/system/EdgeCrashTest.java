@@ -1,11 +1,13 @@
 package io.edgesync.system;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
@@ -92,6 +94,71 @@ class EdgeCrashTest {
         r -> "dup-device".equals(r.source()), 2, Duration.ofMinutes(1));
     System.out.printf("duplicate id test: published 3 (one id twice), in Kafka %d%n", recs.size());
     assertEquals(List.of("dup-1", "dup-2"), recs.stream().map(KafkaVerifier.Rec::eventId).sorted().toList());
+  }
+
+  @Test
+  void aWipedNodeThatKeepsItsIdKeepsItsNewEventsUntilReEnrolled() throws Exception {
+    // GIVEN a node whose 200 events are in Kafka (the cloud's watermark for its class is 200)
+    Path data = dir.resolve("wiped-data");
+    Stack.Edge edge = stack.startEdge(stack.enrol("edge-wiped"), "data.dir=" + data);
+    publishMany(edge.mqttPort(), "wiped-a", 200);
+    assertEquals(200, KafkaVerifier.await(stack.bootstrap(), "edge.events", r -> "wiped-a".equals(r.source()), 200,
+        Duration.ofMinutes(1)).size());
+
+    // WHEN its data folder is lost, it starts again under the same id, and a device publishes 50 more
+    edge.process().kill();
+    deleteTree(data);
+    edge = stack.restartEdge(edge);
+    publishMany(edge.mqttPort(), "wiped-b", 50);
+
+    // THEN the cloud takes them for duplicates of the old sequence, and the edge keeps them and says why
+    int http = edge.httpPort();
+    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+    while (LocalHttp.metric(http, "edge_forward_batches_total", Map.of("result", "log_behind")) < 1
+        && System.nanoTime() < deadline) {
+      ChildProcess.pause(100);
+    }
+    assertTrue(LocalHttp.metric(http, "edge_forward_batches_total", Map.of("result", "log_behind")) >= 1,
+        LocalHttp.describe(http, "/status"));
+    assertEquals(50.0, LocalHttp.metric(http, "edge_log_backlog_events", Map.of()), "events kept in the log");
+    assertTrue(LocalHttp.get(http, "/status").contains("Re-enrol the node under a new id"),
+        LocalHttp.describe(http, "/status"));
+    assertEquals(List.of(), KafkaVerifier.await(stack.bootstrap(), "edge.events", r -> "wiped-b".equals(r.source()),
+        1, Duration.ofSeconds(5), false), "nothing of the new life in Kafka yet");
+
+    // AND re-enrolled under a new id on the same data folder, the node delivers all 50 once
+    edge.process().kill();
+    edge = stack.startEdge(stack.enrol("edge-wiped-2"), "data.dir=" + data);
+    List<KafkaVerifier.Rec> recs = KafkaVerifier.await(stack.bootstrap(), "edge.events",
+        r -> "wiped-b".equals(r.source()), 50, Duration.ofMinutes(1));
+    System.out.printf("wiped node test: 200 before the wipe, 50 after it; in Kafka after re-enrolment %d%n",
+        recs.size());
+    assertEquals(50, recs.size(), "records in Kafka");
+    assertEquals(0, KafkaVerifier.duplicateIds(recs).size(), "duplicate event ids");
+    assertTrue(recs.stream().allMatch(r -> "edge-wiped-2".equals(r.nodeId())), "under the new id");
+  }
+
+  private static void publishMany(int port, String clientId, int n) throws Exception {
+    MqttClient c = new MqttClient("tcp://127.0.0.1:" + port, clientId, new MemoryPersistence());
+    MqttConnectOptions o = new MqttConnectOptions();
+    o.setCleanSession(true);
+    c.connect(o);
+    for (int i = 0; i < n; i++) {
+      MqttMessage m = new MqttMessage(("{\"id\":\"" + clientId + "-" + i + "\",\"value\":" + i + "}")
+          .getBytes(StandardCharsets.UTF_8));
+      m.setQos(1);
+      c.publish("sensors/" + clientId + "/temp", m);
+    }
+    c.disconnect();
+    c.close();
+  }
+
+  private static void deleteTree(Path root) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(root)) {
+      for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(f);
+      }
+    }
   }
 
   private static void publishOnce(int port, String clientId, String json) throws Exception {

@@ -55,6 +55,8 @@ public final class BatchForwarder {
   static final String PATH = "/v1/batches";
   /** Periodic wake-up in case a durable notification was missed, and retry of failed releases. */
   private static final long SAFETY_TICK_MS = 500;
+  /** How long a class whose log is behind the cloud's watermark is held before it is tried again. */
+  static final long LOG_BEHIND_RETRY_MS = 30_000;
   /** Upper bound of the wait for in-flight answers in {@link #stop()}. */
   private static final long MAX_STOP_WAIT_MS = 10_000;
   /** Reasons the cloud may give with 400/403/413 (docs/PROTOCOL.md); anything else is tagged by status. */
@@ -657,10 +659,15 @@ public final class BatchForwarder {
 
   private void onCommitted(ClassState s, OutgoingBatch b, long generation, long epoch, HostPort target,
       long sentAt, JsonObject body) {
-    batchesOk.incrementAndGet();
-    metrics.batch(ForwarderMetrics.Result.OK);
     // a 200 means the whole batch is committed; without a watermark in the body, that is its last event
     long committed = longField(body, "committedClassSeq", b.last());
+    long logEnd = log.lastClassSeq(b.priority());
+    if (committed > logEnd || s.logBehindCloud) {
+      onLogBehindCloud(s, b, generation, committed, logEnd);
+      return;
+    }
+    batchesOk.incrementAndGet();
+    metrics.batch(ForwarderMetrics.Result.OK);
     long newlyAcked = Math.max(0, committed - s.acked);
     metrics.acknowledged(b.priority(), newlyAcked, System.nanoTime() - sentAt, b.lastIngestMs(),
         System.currentTimeMillis());
@@ -689,6 +696,34 @@ public final class BatchForwarder {
         downReported = false;
       }
     }
+  }
+
+  /**
+   * The cloud has committed class sequence numbers this log never assigned: the node's data
+   * folder was wiped (or restored from an older copy) while the cloud kept the node's
+   * watermark, so it takes the new events for duplicates of old ones and acknowledges them
+   * without writing them. Releasing them would lose them without a trace: they stay in the log,
+   * the class is held and tried again every {@link #LOG_BEHIND_RETRY_MS}, and the error says what
+   * to do (re-enrol the node under a new id; docs/DELIVERY.md). Once found, the class stays held
+   * until the process ends, also after the log has grown past the cloud's watermark.
+   */
+  private void onLogBehindCloud(ClassState s, OutgoingBatch b, long generation, long committed, long logEnd) {
+    batchesFailed.incrementAndGet();
+    metrics.batch(ForwarderMetrics.Result.LOG_BEHIND);
+    if (!s.logBehindCloud) {
+      s.logBehindCloud = true;
+      s.logBehindReason = "the cloud has committed " + b.priority().label() + " up to classSeq " + committed
+          + " but this log ends at " + logEnd + ": the data folder was wiped or restored while the cloud kept this "
+          + "node's sequence; new events are kept, not sent. Re-enrol the node under a new id (docs/DELIVERY.md)";
+    }
+    if (generation != s.generation) {
+      return; // another batch of this class already found it
+    }
+    rewind(s, s.acked);
+    lastError = s.logBehindReason;
+    LOG.error("[node-id: {}] [class: {}] [classSeq: {}..{}] {}; trying again in {} ms", node, b.priority().label(),
+        b.first(), b.last(), lastError, LOG_BEHIND_RETRY_MS);
+    hold(s, "log_behind_cloud", LOG_BEHIND_RETRY_MS);
   }
 
   private void onGap(ClassState s, OutgoingBatch b, long generation, long epoch, JsonObject body) {
@@ -834,11 +869,7 @@ public final class BatchForwarder {
     if (committed <= s.acked) {
       return;
     }
-    long last = log.lastClassSeq(s.priority);
-    if (committed > last) {
-      LOG.warn("[node-id: {}] [class: {}] cloud committed up to classSeq {} but the log ends at {}; "
-          + "the log was reset while the cloud kept this node's watermark", node, s.priority.label(), committed, last);
-    }
+    // never past the end of the log: onCommitted holds the class instead (onLogBehindCloud)
     s.acked = committed;
     s.sent = Math.max(s.sent, committed);
     scheduleRelease(s);
@@ -1015,6 +1046,13 @@ public final class BatchForwarder {
     volatile long released;
     /** Bumped on every rewind: builds and answers of an older generation do not move the cursor. */
     long generation;
+    /**
+     * The cloud's watermark was once past the end of this log (a wiped data folder): stays set
+     * until the process ends, so the class is not released later when the log grows past it.
+     */
+    boolean logBehindCloud;
+    /** What was found when {@link #logBehindCloud} was set (for lastError and the log). */
+    String logBehindReason;
     boolean building;
     boolean releasing;
     /** When unsent events of this class were first noticed (nanoTime), 0 when none. */

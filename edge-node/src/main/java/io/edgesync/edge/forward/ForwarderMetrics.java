@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Thread-safe (Micrometer meters are).
  */
 final class ForwarderMetrics {
-  enum Result { OK, GAP, NOT_OWNER, RETRYABLE, REJECTED }
+  enum Result { OK, GAP, NOT_OWNER, RETRYABLE, REJECTED, LOG_BEHIND }
 
   static final double[] E2E_QUANTILES = {0.5, 0.95, 0.99};
 
@@ -57,7 +57,7 @@ final class ForwarderMetrics {
         .register(registry);
     for (Result r : Result.values()) {
       batches.put(r, Counter.builder("edge.forward.batches")
-          .description("Batch answers by result: ok (200), gap (409), not_owner (421), retryable (503, network, timeout), rejected (400/403/413)")
+          .description("Batch answers by result: ok (200), gap (409), not_owner (421), retryable (503, network, timeout), rejected (400/403/413), log_behind (200 whose watermark is past the end of the log: the log was reset)")
           .tag("result", r.name().toLowerCase(java.util.Locale.ROOT))
           .register(registry));
     }

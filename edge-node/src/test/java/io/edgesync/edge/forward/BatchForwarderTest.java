@@ -499,6 +499,35 @@ class BatchForwarderTest {
   }
 
   @Test
+  @Timeout(30)
+  void aLogBehindTheCloudsWatermarkIsKeptNotReleased() throws Exception {
+    // GIVEN a node whose data folder was wiped: its new log holds normal 1..300, while the cloud
+    // committed normal up to 1,000,000 in the node's earlier life (and has no critical watermark)
+    log.append(Priority.NORMAL, 300, 80);
+    log.append(Priority.CRITICAL, 50, 80);
+    CloudStub cloud = stub(serverCert);
+    cloud.presetWatermark(Priority.NORMAL, 1_000_000);
+    int port = cloud.listen(0).await(5, TimeUnit.SECONDS);
+    forwarder = forwarder(config(List.of(local(port)), 100, 4, Compression.ZSTD, 20, 100, 5_000));
+
+    // WHEN the forwarder drains
+    forwarder.start().await(5, TimeUnit.SECONDS);
+    awaitCondition("critical released and normal held", () -> log.releasedClassSeq(Priority.CRITICAL) == 50
+        && registry.find("edge.forward.stalls").tag("class", "normal").tag("kind", "log_behind_cloud").counters()
+            .stream().anyMatch(c -> c.count() >= 1));
+
+    // THEN the cloud took normal for duplicates (wrote none), and the forwarder kept every one of them
+    assertTrue(cloud.processed.stream().anyMatch(a -> a.priority() == Priority.NORMAL && a.status() == 200),
+        cloud.processed.toString());
+    assertEquals(0, log.releasedClassSeq(Priority.NORMAL));
+    assertEquals(300, log.stored(Priority.NORMAL));
+    assertTrue(registry.get("edge.forward.batches").tag("result", "log_behind").counter().count() >= 1);
+    assertTrue(forwarder.status().getString("lastError").contains("Re-enrol the node under a new id"),
+        forwarder.status().encode());
+    assertNoViolations(cloud);
+  }
+
+  @Test
   @Timeout(40)
   void forwardsAtOnceOnAnIdleLinkAndLingersOnlyBehindABatchOnItsWay() throws Exception {
     // GIVEN a linger far longer than anything below (10 s), and a cloud that answers after 1 s

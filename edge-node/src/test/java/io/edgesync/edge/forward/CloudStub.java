@@ -135,6 +135,13 @@ final class CloudStub {
     }
   }
 
+  /** A watermark left by an earlier life of the node (its log since wiped). */
+  void presetWatermark(Priority p, long committed) {
+    synchronized (watermark) {
+      watermark.put(p, committed);
+    }
+  }
+
   int status(int code) {
     AtomicInteger n = statuses.get(code);
     return n == null ? 0 : n.get();
