@@ -662,7 +662,7 @@ public final class BatchForwarder {
     // a 200 means the whole batch is committed; without a watermark in the body, that is its last event
     long committed = longField(body, "committedClassSeq", b.last());
     long logEnd = log.lastClassSeq(b.priority());
-    if (committed > logEnd || s.logBehindCloud) {
+    if (committed > logEnd || s.logBehindCloud != null) {
       onLogBehindCloud(s, b, generation, committed, logEnd);
       return;
     }
@@ -710,9 +710,8 @@ public final class BatchForwarder {
   private void onLogBehindCloud(ClassState s, OutgoingBatch b, long generation, long committed, long logEnd) {
     batchesFailed.incrementAndGet();
     metrics.batch(ForwarderMetrics.Result.LOG_BEHIND);
-    if (!s.logBehindCloud) {
-      s.logBehindCloud = true;
-      s.logBehindReason = "the cloud has committed " + b.priority().label() + " up to classSeq " + committed
+    if (s.logBehindCloud == null) {
+      s.logBehindCloud = "the cloud has committed " + b.priority().label() + " up to classSeq " + committed
           + " but this log ends at " + logEnd + ": the data folder was wiped or restored while the cloud kept this "
           + "node's sequence; new events are kept, not sent. Re-enrol the node under a new id (docs/DELIVERY.md)";
     }
@@ -720,7 +719,7 @@ public final class BatchForwarder {
       return; // another batch of this class already found it
     }
     rewind(s, s.acked);
-    lastError = s.logBehindReason;
+    lastError = s.logBehindCloud;
     LOG.error("[node-id: {}] [class: {}] [classSeq: {}..{}] {}; trying again in {} ms", node, b.priority().label(),
         b.first(), b.last(), lastError, LOG_BEHIND_RETRY_MS);
     hold(s, "log_behind_cloud", LOG_BEHIND_RETRY_MS);
@@ -1047,12 +1046,11 @@ public final class BatchForwarder {
     /** Bumped on every rewind: builds and answers of an older generation do not move the cursor. */
     long generation;
     /**
-     * The cloud's watermark was once past the end of this log (a wiped data folder): stays set
-     * until the process ends, so the class is not released later when the log grows past it.
+     * Set when the cloud's watermark was past the end of this log (a wiped data folder): what was
+     * found, for lastError and the log. Stays set until the process ends, so the class is not
+     * released later when the log grows past that watermark; null otherwise.
      */
-    boolean logBehindCloud;
-    /** What was found when {@link #logBehindCloud} was set (for lastError and the log). */
-    String logBehindReason;
+    String logBehindCloud;
     boolean building;
     boolean releasing;
     /** When unsent events of this class were first noticed (nanoTime), 0 when none. */
