@@ -168,10 +168,7 @@ public final class LoadGen {
       if (warmup > 0) {
         warmUp(vertx, host, port, qos, prefix, tag + "w", payload, window, clients, warmup, rate, timeoutMs);
       }
-      int stride = Percentiles.stride(messages);
-      long[] latencies = new long[latencySlots(messages, clients, stride)];
-      pubs.addAll(publishers(vertx, host, port, qos, prefix, tag, payload, window, clients, messages, rate, latencies,
-          stride));
+      pubs.addAll(publishers(vertx, host, port, qos, prefix, tag, payload, window, clients, messages, rate));
       connect(pubs);
 
       long cpu0 = cpuNanos();
@@ -195,13 +192,11 @@ public final class LoadGen {
       r.put("pub_seconds", f(pubSec));
       r.put("accepted_rate", f0(acked / pubSec));
       int n = 0;
-      long[] lat = new long[latencies.length];
-      int pos = 0;
+      long[] lat = new long[pubs.stream().mapToInt(Publisher::recorded).sum()];
       for (Publisher p : pubs) {
         int rec = p.recorded();
-        System.arraycopy(latencies, pos, lat, n, rec);
+        System.arraycopy(p.latencies(), 0, lat, n, rec);
         n += rec;
-        pos += Percentiles.slots(quota(messages, clients, p.index()), stride);
       }
       Percentiles pl = new Percentiles(lat, n);
       putPct(r, "puback", pl);
@@ -286,8 +281,7 @@ public final class LoadGen {
   /** Publishes {@code messages} unmeasured, on connections of their own, and closes them. */
   private static void warmUp(Vertx vertx, String host, int port, int qos, String prefix, String tag, int payload,
       int window, int clients, int messages, double rate, long timeoutMs) throws Exception {
-    List<Publisher> pubs = publishers(vertx, host, port, qos, prefix, tag, payload, window, clients, messages, rate,
-        new long[latencySlots(messages, clients, Percentiles.stride(messages))], Percentiles.stride(messages));
+    List<Publisher> pubs = publishers(vertx, host, port, qos, prefix, tag, payload, window, clients, messages, rate);
     try {
       connect(pubs);
       List<Future<Void>> runs = new ArrayList<>();
@@ -298,32 +292,19 @@ public final class LoadGen {
     }
   }
 
-  /** {@code clients} publishers sharing {@code messages} and {@code rate}, each with its slice of {@code latencies}. */
+  /**
+   * {@code clients} publishers sharing {@code messages} and {@code rate}; each records every
+   * n-th PUBACK latency, n the same for all ({@link Percentiles#stride} of {@code messages}).
+   */
   private static List<Publisher> publishers(Vertx vertx, String host, int port, int qos, String prefix, String tag,
-      int payload, int window, int clients, int messages, double rate, long[] latencies, int stride) {
+      int payload, int window, int clients, int messages, double rate) {
+    int stride = Percentiles.stride(messages);
     List<Publisher> pubs = new ArrayList<>();
-    int offset = 0;
     for (int i = 0; i < clients; i++) {
-      long quota = quota(messages, clients, i);
-      pubs.add(new Publisher(vertx, i, host, port, qos, prefix, tag, payload, window, quota, rate / clients,
-          latencies, offset, stride));
-      offset += Percentiles.slots(quota, stride);
+      long quota = messages / clients + (i < messages % clients ? 1 : 0);
+      pubs.add(new Publisher(vertx, i, host, port, qos, prefix, tag, payload, window, quota, rate / clients, stride));
     }
     return pubs;
-  }
-
-  /** Messages publisher {@code i} of {@code clients} sends. */
-  private static long quota(int messages, int clients, int i) {
-    return messages / clients + (i < messages % clients ? 1 : 0);
-  }
-
-  /** Latency slots of all publishers together (each records every {@code stride}-th PUBACK). */
-  private static int latencySlots(int messages, int clients, int stride) {
-    int slots = 0;
-    for (int i = 0; i < clients; i++) {
-      slots += Percentiles.slots(quota(messages, clients, i), stride);
-    }
-    return slots;
   }
 
   private static void connect(List<Publisher> pubs) throws Exception {

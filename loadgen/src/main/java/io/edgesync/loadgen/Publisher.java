@@ -16,8 +16,8 @@ import java.nio.charset.StandardCharsets;
  * {@code <prefix><index>} with at most {@code window} unacknowledged, at a paced rate or as
  * fast as possible. All state is confined to the connection's own event-loop context.
  *
- * <p>QoS1: latency = publish() call → PUBACK, recorded per packet id into {@code latencies}
- * (a slice of a preallocated array). QoS0: "acknowledged" = publish() future completed
+ * <p>QoS1: latency = publish() call → PUBACK, timed per packet id; every n-th is kept in this
+ * publisher's preallocated {@code latencies} (n from {@link Percentiles#stride}). QoS0: "acknowledged" = publish() future completed
  * (written), no latency. {@link #pump()} is guarded against re-entry: publish() futures can
  * complete synchronously, and recursing from their handlers overflows the stack.
  *
@@ -29,7 +29,6 @@ import java.nio.charset.StandardCharsets;
 final class Publisher {
   private final Vertx vertx;
   private final Context ctx;
-  private final int index;
   private final String host;
   private final int port;
   private final MqttQoS qos;
@@ -39,10 +38,8 @@ final class Publisher {
   private final int window;
   private final long quota;
   private final double ratePerSec;
-  private final long[] latencies;
-  private final int latencyOffset;
-  private final int latencyStride; // every n-th PUBACK is recorded (Percentiles.stride)
-  private final int latencySlots;
+  private final long[] latencies; // every latencyStride-th PUBACK's latency (ns), the first `recorded` of them
+  private final int latencyStride; // Percentiles.stride of all the publishers' messages together
   private long pubacks;
   private final long[] sentAtByPacket = new long[65536];
   private final Promise<Void> done = Promise.promise();
@@ -60,10 +57,9 @@ final class Publisher {
   private long rnd = 0x9E3779B97F4A7C15L;
 
   Publisher(Vertx vertx, int index, String host, int port, int qos, String topicPrefix, String tag, int payloadSize,
-      int window, long quota, double ratePerSec, long[] latencies, int latencyOffset, int latencyStride) {
+      int window, long quota, double ratePerSec, int latencyStride) {
     this.vertx = vertx;
     this.ctx = vertx.getOrCreateContext();
-    this.index = index;
     this.host = host;
     this.port = port;
     this.qos = MqttQoS.valueOf(qos);
@@ -73,10 +69,8 @@ final class Publisher {
     this.window = window;
     this.quota = quota;
     this.ratePerSec = ratePerSec;
-    this.latencies = latencies;
-    this.latencyOffset = latencyOffset;
     this.latencyStride = latencyStride;
-    this.latencySlots = Percentiles.slots(quota, latencyStride);
+    this.latencies = new long[Percentiles.slots(quota, latencyStride)];
   }
 
   /** Connects on this publisher's context. */
@@ -137,6 +131,11 @@ final class Publisher {
     return recorded;
   }
 
+  /** The recorded PUBACK latencies (ns): the first {@link #recorded()} entries. Read after the run. */
+  long[] latencies() {
+    return latencies;
+  }
+
   void close() {
     ctx.runOnContext(v -> {
       if (timerId >= 0) {
@@ -190,8 +189,8 @@ final class Publisher {
 
   private void onPuback(int packetId) {
     long t0 = sentAtByPacket[packetId];
-    if (t0 != 0 && pubacks++ % latencyStride == 0 && recorded < latencySlots) {
-      latencies[latencyOffset + recorded++] = System.nanoTime() - t0;
+    if (t0 != 0 && pubacks++ % latencyStride == 0 && recorded < latencies.length) {
+      latencies[recorded++] = System.nanoTime() - t0;
     }
     sentAtByPacket[packetId] = 0;
     inFlight--;
@@ -224,9 +223,5 @@ final class Publisher {
     }
     sb.append("\"}");
     return Buffer.buffer(sb.toString().getBytes(StandardCharsets.US_ASCII));
-  }
-
-  int index() {
-    return index;
   }
 }
