@@ -232,9 +232,18 @@ final class Stack implements AutoCloseable {
     ChildProcess edge = ChildProcess.java("edge-" + previous.bundle().getFileName() + "-" + processes.size(),
         previous.jvm(), previous.env(), jar("edge-node"), logs, previous.args());
     processes.add(edge);
-    edge.awaitLine("edge-node ready", START_TIMEOUT);
+    awaitReady(edge);
     return new Edge(edge, previous.mqttPort(), previous.httpPort(), previous.bundle(), previous.jvm(),
         previous.env(), previous.args());
+  }
+
+  /**
+   * Waits for the edge's ready line on stdout ({@code EdgeMain}'s contract: a line starting with
+   * "edge-node ready:"), not for the log line that announces it a moment earlier: a test that
+   * reads the ready line right after the start must find it.
+   */
+  private static void awaitReady(ChildProcess edge) {
+    edge.awaitLine(l -> l.startsWith("edge-node ready:"), "edge-node ready", START_TIMEOUT);
   }
 
   private Edge startEdge(Path bundle, List<String> jvm, Map<String, String> env, int mqtt, int http,
@@ -251,7 +260,7 @@ final class Stack implements AutoCloseable {
     ChildProcess edge = ChildProcess.java("edge-" + bundle.getFileName() + "-" + processes.size(), jvm, env,
         jar("edge-node"), logs, args);
     processes.add(edge);
-    edge.awaitLine("edge-node ready", START_TIMEOUT);
+    awaitReady(edge);
     return new Edge(edge, mqtt, http, bundle, List.copyOf(jvm), Map.copyOf(env), List.copyOf(args));
   }
 
