@@ -45,6 +45,7 @@ import java.util.TreeMap;
  * @param sessionTimeoutMs      how long a silent instance keeps its shards before the others take them
  * @param transactionalId       prefix of the shard writers' transactional.ids (same on every instance)
  * @param maxTxnBatches         batches committed together in one Kafka transaction
+ * @param txnIntervalMs         least time between the starts of two transactions of one shard
  * @param kafkaTimeoutMs        bound of every blocking Kafka call (max.block.ms, delivery timeout)
  * @param kafkaRetryInitialMs   first back-off while the producer cannot be re-created
  * @param kafkaRetryMaxMs       back-off cap while the producer cannot be re-created
@@ -81,6 +82,7 @@ public record CloudConfig(
     long sessionTimeoutMs,
     String transactionalId,
     int maxTxnBatches,
+    long txnIntervalMs,
     long kafkaTimeoutMs,
     long kafkaRetryInitialMs,
     long kafkaRetryMaxMs,
@@ -120,6 +122,7 @@ public record CloudConfig(
       new Key("kafka.sessionTimeoutMs", "10000", "a silent instance keeps its shards this long before the others take them"),
       new Key("kafka.transactionalId", "edgesync-ingest", "prefix of the shard writers' transactional.ids; the same on every instance"),
       new Key("kafka.maxTxnBatches", "64", "batches committed together in one Kafka transaction (group commit)"),
+      new Key("kafka.txnIntervalMs", "10", "least time between the starts of two transactions of a shard; batches arriving meanwhile join the next; 0 = none"),
       new Key("kafka.timeoutMs", "15000", "bound of blocking Kafka calls (max.block.ms, delivery.timeout.ms)"),
       new Key("kafka.retryInitialMs", "200", "first back-off when the producer must be re-created"),
       new Key("kafka.retryMaxMs", "10000", "back-off cap when the producer must be re-created"),
@@ -175,6 +178,7 @@ public record CloudConfig(
         s.longValue("kafka.sessionTimeoutMs", 10_000, 1000, 600_000),
         s.string("kafka.transactionalId", "edgesync-ingest"),
         s.integer("kafka.maxTxnBatches", 64, 1, 10_000),
+        s.longValue("kafka.txnIntervalMs", 10, 0, 1000),
         s.longValue("kafka.timeoutMs", 15_000, 1000, 600_000),
         s.longValue("kafka.retryInitialMs", 200, 1, 600_000),
         s.longValue("kafka.retryMaxMs", 10_000, 1, 600_000),
@@ -249,7 +253,7 @@ public record CloudConfig(
 
   /** The Kafka writer's settings for the given bootstrap servers. */
   public WriterOptions writerOptions(String bootstrap) {
-    return new WriterOptions(bootstrap, transactionalId, queueCapacity, maxTxnBatches, gapWaitMs,
+    return new WriterOptions(bootstrap, transactionalId, queueCapacity, maxTxnBatches, txnIntervalMs, gapWaitMs,
         maxParkedBatches, kafkaTimeoutMs, kafkaRetryInitialMs, kafkaRetryMaxMs, sessionTimeoutMs, kafkaCompression,
         embeddedKafka() ? ClientProperties.NONE : kafkaClientProperties);
   }

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The exactly-once heart of cloud-ingest: ONE dedicated thread running ONE Kafka transaction at a
  * time, on a pair of transactional {@link KafkaProducer}s it takes in turns. Event loops hand it
- * decoded batches through a bounded queue ({@link #submit}); the thread drains up to {@code maxTxnBatches} of them and commits them in
+ * decoded batches through a bounded queue ({@link #submit}); the thread drains up to {@code maxTxnBatches} of them
+ * (waiting for more while the previous transaction began less than {@code txnIntervalMs} ago) and commits them in
  * ONE transaction together with the new per-(node, class) watermarks in {@code edge.watermarks}
  * (group commit; events, alerts and dead letters share a class's sequence, so their three topics
  * take part in the same transaction). A batch's future completes, on the context that submitted it, only after that
@@ -105,6 +106,8 @@ public final class KafkaEventWriter {
   private final List<Producer<byte[], byte[]>> producers = new ArrayList<>(PRODUCERS);
   /** Index of the producer of the current (or next) transaction. */
   private int turn;
+  /** When the last group was taken from the queue ({@link System#nanoTime}); paces the next one. */
+  private long lastGroupNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
   /** The last failure was a fence by another holder of the transactional id. */
   private boolean fenced;
   private final Map<Key, List<Pending>> parked = new HashMap<>();
@@ -272,9 +275,34 @@ public final class KafkaEventWriter {
       }
       List<Pending> group = new ArrayList<>(Math.min(options.maxTxnBatches(), queue.size() + 1));
       group.add(first);
-      queue.drainTo(group, options.maxTxnBatches() - 1);
+      gather(group);
+      lastGroupNanos = System.nanoTime();
       commitGroup(group);
     }
+  }
+
+  /**
+   * Fills a group up to {@code maxTxnBatches}: with what is queued, and, when the previous group
+   * started less than {@code txnIntervalMs} ago, with what arrives until that interval has passed.
+   * A batch after a quiet spell starts its transaction at once; under load a shard starts at most
+   * one transaction per interval, so a transaction's fixed cost at the broker (markers, transaction
+   * log writes, woken read_committed fetches) is shared by the batches of several round trips.
+   */
+  private void gather(List<Pending> group) {
+    long until = lastGroupNanos + options.txnIntervalNanos();
+    long left;
+    while (group.size() < options.maxTxnBatches() && (left = until - System.nanoTime()) > 0) {
+      Pending p;
+      try {
+        p = queue.poll(left, TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        break; // stop() interrupts: commit what is in hand, the loop condition decides the rest
+      }
+      if (p != null) {
+        group.add(p);
+      }
+    }
+    queue.drainTo(group, options.maxTxnBatches() - group.size());
   }
 
   /** The state of one group commit. */

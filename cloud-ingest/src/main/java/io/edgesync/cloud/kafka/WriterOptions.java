@@ -3,6 +3,7 @@ package io.edgesync.cloud.kafka;
 import java.util.List;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Settings of the {@link KafkaEventWriter}; see docs/CONFIG-cloud.md for the keys.
@@ -11,6 +12,8 @@ import java.util.Properties;
  * @param transactionalId  transactional.id of the producer (its shard's; a newer holder fences this one)
  * @param queueCapacity    batches waiting for the writer thread; when full: 503
  * @param maxTxnBatches    batches committed together in one transaction
+ * @param txnIntervalMs    least time between the starts of two transactions; batches arriving
+ *                         meanwhile join the next one (0: start as soon as the last commit returned)
  * @param gapWaitMs        how long a batch above watermark + 1 is parked waiting for its predecessor
  * @param maxParkedBatches parked batches over all nodes; beyond: immediate 409
  * @param timeoutMs        bound of every blocking Kafka call
@@ -25,6 +28,7 @@ public record WriterOptions(
     String transactionalId,
     int queueCapacity,
     int maxTxnBatches,
+    long txnIntervalMs,
     long gapWaitMs,
     int maxParkedBatches,
     long timeoutMs,
@@ -43,7 +47,7 @@ public record WriterOptions(
     if (!COMPRESSIONS.contains(compression)) {
       throw new IllegalArgumentException("compression must be one of " + COMPRESSIONS + " (got " + compression + ")");
     }
-    if (queueCapacity < 1 || maxTxnBatches < 1 || gapWaitMs < 0 || maxParkedBatches < 0 || timeoutMs < 1000
+    if (queueCapacity < 1 || maxTxnBatches < 1 || txnIntervalMs < 0 || gapWaitMs < 0 || maxParkedBatches < 0 || timeoutMs < 1000
         || retryInitialMs < 1 || retryMaxMs < retryInitialMs || fencedWaitMs < 0) {
       throw new IllegalArgumentException("invalid writer options " + this);
     }
@@ -54,9 +58,14 @@ public record WriterOptions(
     return clientProperties.with(bootstrap);
   }
 
+  /** {@link #txnIntervalMs} in nanoseconds. */
+  public long txnIntervalNanos() {
+    return TimeUnit.MILLISECONDS.toNanos(txnIntervalMs);
+  }
+
   /** A copy with another transactional id (a shard's). */
   public WriterOptions withTransactionalId(String id) {
-    return new WriterOptions(bootstrap, id, queueCapacity, maxTxnBatches, gapWaitMs, maxParkedBatches, timeoutMs,
+    return new WriterOptions(bootstrap, id, queueCapacity, maxTxnBatches, txnIntervalMs, gapWaitMs, maxParkedBatches, timeoutMs,
         retryInitialMs, retryMaxMs, fencedWaitMs, compression, clientProperties);
   }
 }

@@ -84,4 +84,15 @@ class CloudConfigTest {
     ConfigException e = assertThrows(ConfigException.class, () -> config(Map.of("kafka.compression", "gzip")));
     assertTrue(e.getMessage().contains("kafka.compression must be one of lz4, zstd, none (got gzip)"), e.getMessage());
   }
+
+  @Test
+  void transactionIntervalIs10MsByDefaultAndBoundedTo1s() throws Exception {
+    assertEquals(10, config(Map.of()).writerOptions("k:1").txnIntervalMs());
+    assertEquals(0, config(Map.of("kafka.txnIntervalMs", "0")).writerOptions("k:1").txnIntervalMs());
+    assertEquals(0, config(Map.of("kafka.txnIntervalMs", "0")).writerOptions("k:1").withTransactionalId("x").txnIntervalMs());
+    for (String bad : new String[] {"-1", "1001"}) {
+      ConfigException e = assertThrows(ConfigException.class, () -> config(Map.of("kafka.txnIntervalMs", bad)));
+      assertTrue(e.getMessage().contains("kafka.txnIntervalMs"), e.getMessage());
+    }
+  }
 }
