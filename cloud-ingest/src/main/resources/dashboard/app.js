@@ -64,8 +64,12 @@
     const badge = cell(tr, 'state').querySelector('.badge');
     badge.className = 'badge ' + n.state;
     badge.textContent = n.state;
-    cell(tr, 'state').querySelector('.link').textContent = n.state === 'online'
-      ? (n.reportedLink ? 'link ' + n.reportedLink : '') : 'no contact';
+    const linkEl = cell(tr, 'state').querySelector('.link');
+    const held = Object.keys(n.problems || {});
+    linkEl.textContent = (n.state === 'online' ? (n.reportedLink ? 'link ' + n.reportedLink : '') : 'no contact')
+      + (held.length ? ' · held: ' + held.join(', ') : '');
+    linkEl.title = held.map((c) => c + ': ' + n.problems[c]).join('\n');
+    linkEl.classList.toggle('problem', held.length > 0);
     cell(tr, 'last-seen').textContent = ago(n.lastSeenAgoMs);
     cell(tr, 'last-seen').title = n.lastSeen || '';
     const b = n.backlog || {};

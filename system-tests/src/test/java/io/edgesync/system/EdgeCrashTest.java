@@ -125,6 +125,15 @@ class EdgeCrashTest {
         LocalHttp.describe(http, "/status"));
     assertEquals(List.of(), KafkaVerifier.await(stack.bootstrap(), "edge.events", r -> "wiped-b".equals(r.source()),
         1, Duration.ofSeconds(5), false), "nothing of the new life in Kafka yet");
+    // AND the fleet dashboard shows the class as held, with the reason, from the node's heartbeat
+    String view = "";
+    long seen = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!view.contains("this log ends at") && System.nanoTime() < seen) {
+      ChildProcess.pause(200);
+      view = LocalHttp.get(stack.cloudHttpPort, "/api/nodes/edge-wiped");
+    }
+    assertTrue(view.contains("\"problems\":{\"normal\":\"the cloud has committed normal up to classSeq 200 ")
+        && view.contains("Re-enrol the node under a new id"), view);
 
     // AND re-enrolled under a new id on the same data folder, the node delivers all 50 once
     edge.process().kill();

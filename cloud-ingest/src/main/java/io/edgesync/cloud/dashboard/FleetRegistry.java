@@ -64,6 +64,8 @@ public final class FleetRegistry implements FleetHooks {
   public static final int DEFAULT_MAX_NODES = 10_000;
   public static final int MAX_ALERTS = 50;
   public static final int MAX_HEARTBEAT_BYTES = 64 * 1024;
+  /** Longest reason of a class's problem kept in the view. */
+  static final int MAX_PROBLEM_CHARS = 500;
   public static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
   public static final int OFFLINE_AFTER_INTERVALS = 3;
   public static final int HISTORY_POINTS = 120;
@@ -497,7 +499,8 @@ public final class FleetRegistry implements FleetHooks {
           .put("lastSeen", iso(activitySeen)).put("lastSeenAgoMs", activitySeen > 0 ? now - activitySeen : null)
           .put("lastHeartbeat", null).put("lastBatch", null)
           .put("version", null).put("configVersion", null).put("uptimeSeconds", null)
-          .put("link", null).put("endpoint", null).put("heartbeatIntervalMs", DEFAULT_HEARTBEAT_INTERVAL_MS)
+          .put("link", null).put("endpoint", null).put("problems", new JsonObject())
+          .put("heartbeatIntervalMs", DEFAULT_HEARTBEAT_INTERVAL_MS)
           .put("clockOffsetMs", null)
           .put("backlog", new JsonObject().put("events", 0L).put("bytes", null).put("oldestAgeMs", null)
               .put("estimated", false))
@@ -524,6 +527,7 @@ public final class FleetRegistry implements FleetHooks {
             .put("link", online ? link.getValue("state") : "unreachable")
             .put("reportedLink", link.getValue("state"))
             .put("endpoint", link.getValue("endpoint"))
+            .put("problems", problems(link))
             .put("heartbeatIntervalMs", n.intervalMs)
             .put("clockOffsetMs", n.hasClockOffset ? n.clockOffsetMs : null)
             .put("backlog", backlog(n, hb, rates, online, now))
@@ -545,6 +549,22 @@ public final class FleetRegistry implements FleetHooks {
         .put("duplicates", s == null ? 0 : s.duplicates())
         .put("batches", s == null ? 0 : s.batches())
         .put("refused", s == null ? 0 : s.refused());
+  }
+
+  /**
+   * The classes the node last reported as not flowing ({@code link.problems} of its heartbeat),
+   * each with its reason: known class names only, each reason cut to {@value #MAX_PROBLEM_CHARS}.
+   */
+  private static JsonObject problems(JsonObject link) {
+    JsonObject out = new JsonObject();
+    if (link.getValue("problems") instanceof JsonObject reported) {
+      for (Priority p : Priority.values()) {
+        if (reported.getValue(p.label()) instanceof String why) {
+          out.put(p.label(), why.length() > MAX_PROBLEM_CHARS ? why.substring(0, MAX_PROBLEM_CHARS) + "…" : why);
+        }
+      }
+    }
+    return out;
   }
 
   /** Reported backlog; for an offline node extrapolated from its last input rate. */

@@ -82,6 +82,24 @@ class FleetRegistryTest {
   }
 
   @Test
+  void classesANodeReportsAsNotFlowingAreShownWithTheirReasonBounded() {
+    fleet.recordHeartbeat("n1", heartbeat("n1", 1000, 10, 50));
+    assertEquals(new JsonObject(), view("n1").getJsonObject("problems"), "a flowing node reports none");
+
+    JsonObject hb = heartbeat("n1", 1000, 300, 50);
+    hb.getJsonObject("link").put("problems", new JsonObject()
+        .put("normal", "the cloud has committed normal up to 900 but this log ends at 250")
+        .put("bulk", "x".repeat(5000))
+        .put("no-such-class", "ignored")
+        .put("critical", 42));
+    fleet.recordHeartbeat("n1", hb);
+    JsonObject problems = view("n1").getJsonObject("problems");
+    assertEquals("the cloud has committed normal up to 900 but this log ends at 250", problems.getString("normal"));
+    assertEquals(FleetRegistry.MAX_PROBLEM_CHARS + 1, problems.getString("bulk").length());
+    assertEquals(2, problems.size(), problems.encode());
+  }
+
+  @Test
   void anOfflineNodesBacklogIsEstimatedFromItsLastInputRate() {
     fleet.recordHeartbeat("n1", heartbeat("n1", 1000, 100, 50));
     JsonObject online = view("n1").getJsonObject("backlog");

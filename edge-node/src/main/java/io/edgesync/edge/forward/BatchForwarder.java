@@ -216,7 +216,7 @@ public final class BatchForwarder {
   /**
    * A snapshot for the status page, safe from any thread:
    * {@code {link, endpoint, inFlight, classes: {critical: {sentClassSeq, ackedClassSeq,
-   * releasedClassSeq, lastClassSeq, held}, ...}, batches: {ok, failed}, lastError, e2eMs: {p50, p95, p99},
+   * releasedClassSeq, lastClassSeq, held, problem}, ...}, batches: {ok, failed}, lastError, e2eMs: {p50, p95, p99},
    * nextRetryInMs}}.
    */
   public JsonObject status() {
@@ -227,7 +227,8 @@ public final class BatchForwarder {
           .put("ackedClassSeq", s.acked)
           .put("releasedClassSeq", s.released)
           .put("lastClassSeq", log.lastClassSeq(s.priority))
-          .put("held", s.held));
+          .put("held", s.held)
+          .put("problem", s.problem()));
     }
     JsonObject e2e = new JsonObject();
     for (double q : ForwarderMetrics.E2E_QUANTILES) {
@@ -565,19 +566,20 @@ public final class BatchForwarder {
           reason, holdMs);
     }
     lastError = reason;
-    hold(s, kind, holdMs);
+    hold(s, kind, reason, holdMs);
   }
 
   /**
    * Keeps {@code s} out of the drain for {@code delayMs}: a problem of one class (its log, or
    * the cloud's watermark for it) must not stall the others, nor spin.
    */
-  private void hold(ClassState s, String kind, long delayMs) {
+  private void hold(ClassState s, String kind, String reason, long delayMs) {
     metrics.stall(s.priority, kind);
     if (stopping) {
       return;
     }
     cancelTimer(s.holdTimer);
+    s.holdReason = reason;
     s.held = true;
     s.holdTimer = vertx.setTimer(Math.max(1, delayMs), id -> {
       s.holdTimer = -1;
@@ -682,7 +684,7 @@ public final class BatchForwarder {
       if (++s.gapsWithoutProgress > 1) {
         lastError = "cloud answered 200 for " + b.priority().label() + " " + b.first() + ".." + b.last()
             + " with committedClassSeq " + committed;
-        hold(s, "gap_loop", backoff.delayMs(s.gapsWithoutProgress - 2));
+        hold(s, "gap_loop", lastError, backoff.delayMs(s.gapsWithoutProgress - 2));
       }
     }
     if (epoch == linkEpoch) {
@@ -722,7 +724,7 @@ public final class BatchForwarder {
     lastError = s.logBehindCloud;
     LOG.error("[node-id: {}] [class: {}] [classSeq: {}..{}] {}; trying again in {} ms", node, b.priority().label(),
         b.first(), b.last(), lastError, LOG_BEHIND_RETRY_MS);
-    hold(s, "log_behind_cloud", LOG_BEHIND_RETRY_MS);
+    hold(s, "log_behind_cloud", s.logBehindCloud, LOG_BEHIND_RETRY_MS);
   }
 
   private void onGap(ClassState s, OutgoingBatch b, long generation, long epoch, JsonObject body) {
@@ -749,7 +751,7 @@ public final class BatchForwarder {
           + " (cloud committed " + committed + ")";
       LOG.error("[node-id: {}] [class: {}] {}; holding the class for {} ms", node, b.priority().label(), reason, delay);
       lastError = reason;
-      hold(s, "gap_loop", delay);
+      hold(s, "gap_loop", reason, delay);
     }
   }
 
@@ -1048,9 +1050,10 @@ public final class BatchForwarder {
     /**
      * Set when the cloud's watermark was past the end of this log (a wiped data folder): what was
      * found, for lastError and the log. Stays set until the process ends, so the class is not
-     * released later when the log grows past that watermark; null otherwise.
+     * released later when the log grows past that watermark; null otherwise. Volatile: read by
+     * {@link #status()} from any thread.
      */
-    String logBehindCloud;
+    volatile String logBehindCloud;
     boolean building;
     boolean releasing;
     /** When unsent events of this class were first noticed (nanoTime), 0 when none. */
@@ -1062,10 +1065,24 @@ public final class BatchForwarder {
     int buildFailures;
     /** Kept out of the drain until holdTimer fires (see hold()). */
     volatile boolean held;
+    /** Why the class was last held (meaningful while {@link #held}). */
+    volatile String holdReason;
     long holdTimer = -1;
 
     ClassState(Priority priority) {
       this.priority = priority;
+    }
+
+    /**
+     * What keeps this class from flowing now, null when nothing does: the log behind the cloud's
+     * watermark (for the life of the process), or the reason of a current hold.
+     */
+    String problem() {
+      String behind = logBehindCloud;
+      if (behind != null) {
+        return behind;
+      }
+      return held ? holdReason : null;
     }
   }
 

@@ -80,6 +80,14 @@ final class HeartbeatBody {
       }
     }
     JsonObject forwarder = obj(status, "forwarder");
+    // per class, what keeps it from flowing (a hold, or a log behind the cloud's watermark)
+    JsonObject problems = new JsonObject();
+    JsonObject forwardClasses = obj(forwarder, "classes");
+    for (Priority p : Priority.values()) {
+      if (obj(forwardClasses, p.label()).getValue("problem") instanceof String problem) {
+        problems.put(p.label(), problem);
+      }
+    }
     JsonObject rules = obj(status, "rules");
     JsonObject mqtt = obj(status, "mqtt");
     String link = forwarder.getValue("link") instanceof String s ? s
@@ -91,7 +99,8 @@ final class HeartbeatBody {
         .put("intervalMs", intervalMs)
         .put("uptimeSeconds", status.getValue("uptimeSeconds"))
         .put("sentAt", nowMs)
-        .put("link", new JsonObject().put("state", link).put("endpoint", forwarder.getValue("endpoint")))
+        .put("link", new JsonObject().put("state", link).put("endpoint", forwarder.getValue("endpoint"))
+            .put("problems", problems))
         .put("backlog", new JsonObject().put("events", events).put("bytes", bytes).put("oldestAgeMs", oldest)
             .put("classes", classes))
         .put("rates", new JsonObject().put("inPerSec", round1(inRate)).put("outPerSec", round1(outRate)))

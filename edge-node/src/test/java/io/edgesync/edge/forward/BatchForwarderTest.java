@@ -3,6 +3,7 @@ package io.edgesync.edge.forward;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -524,6 +525,10 @@ class BatchForwarderTest {
     assertTrue(registry.get("edge.forward.batches").tag("result", "log_behind").counter().count() >= 1);
     assertTrue(forwarder.status().getString("lastError").contains("Re-enrol the node under a new id"),
         forwarder.status().encode());
+    // AND the status (and so the heartbeat) names the held class and why; critical flows
+    JsonObject classes = forwarder.status().getJsonObject("classes");
+    assertTrue(classes.getJsonObject("normal").getString("problem").contains("this log ends at"), classes.encode());
+    assertNull(classes.getJsonObject("critical").getString("problem"), classes.encode());
     assertNoViolations(cloud);
   }
 

@@ -66,4 +66,19 @@ class HeartbeatBodyTest {
     assertEquals(3, hb.getJsonObject("mqtt").getInteger("connections"));
     assertEquals(9, hb.getJsonObject("e2eMs").getInteger("p95"));
   }
+
+  @Test
+  void aClassThatCannotFlowIsReportedWithItsReasonAndAFlowingOneIsNot() {
+    JsonObject status = status(50, 0);
+    status.getJsonObject("forwarder").put("link", "up").put("classes", new JsonObject()
+        .put("critical", new JsonObject().put("held", false).putNull("problem"))
+        .put("normal", new JsonObject().put("held", true).put("problem", "the cloud has committed normal up to 900"))
+        .put("bulk", new JsonObject().put("held", false)));
+    JsonObject hb = new HeartbeatBody(new SimpleMeterRegistry(), 2000).build(status, Map.of(), 10_000);
+    assertEquals(new JsonObject().put("normal", "the cloud has committed normal up to 900"),
+        hb.getJsonObject("link").getJsonObject("problems"));
+
+    JsonObject flowing = new HeartbeatBody(new SimpleMeterRegistry(), 2000).build(status(0, 0), Map.of(), 10_000);
+    assertEquals(new JsonObject(), flowing.getJsonObject("link").getJsonObject("problems"));
+  }
 }
