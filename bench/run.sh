@@ -19,7 +19,9 @@
 # and logs, default /tmp/edgesync-bench-<timestamp>, removed at the end unless BENCH_KEEP=1), JAVA,
 # BENCH_SOAK_SECONDS (default 600), BENCH_EDGE_JAR (another edge-node.jar, e.g. a saved baseline),
 # BENCH_EDGE_OPTS (the edge's JVM flags instead of the bounded ones of the systemd unit),
-# BENCH_EDGE_SET ("key=value ..." edge settings added with --set, e.g. "forward.lingerMs=5").
+# BENCH_EDGE_SET ("key=value ..." edge settings added with --set, e.g. "forward.lingerMs=5"),
+# BENCH_CLOUD_SET (the same for cloud-ingest, e.g. "kafka.txnIntervalMs=0"), BENCH_LAT_WARMUP_S
+# (unmeasured seconds of load before C2's live load and F, default 5).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,7 +52,7 @@ SOAK_SECONDS="${BENCH_SOAK_SECONDS:-600}"
 # the paced loads (C2's live load, F) first run this long unmeasured: the load generator is a
 # fresh JVM each time, and its own JIT warm-up showed as PUBACK p99 of 34-39 ms at 4,000 msg/s
 # where the same load after 5 s of warm-up measured 8.5 ms (docs/BENCHMARKS.md)
-LAT_WARMUP_S=5
+LAT_WARMUP_S=${BENCH_LAT_WARMUP_S:-5}
 
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 RUN="${BENCH_DIR:-/tmp/edgesync-bench-$STAMP}"
@@ -220,10 +222,13 @@ start kafka "broker ready" "$JAVA" -Xmx768m -XX:+UseG1GC -cp "$CLOUD_JAR:$ROOT/l
   io.edgesync.loadgen.BrokerMain "$RUN/kafka" "$P_KAFKA" "$P_KCTRL"
 KAFKA_PID=$LAST_PID
 # start_cloud NAME: cloud-ingest on the benchmark's ports and broker (log NAME.log, GC log NAME-gc.log)
+CLOUD_SET=()
+for kv_ in ${BENCH_CLOUD_SET:-}; do CLOUD_SET+=(--set "$kv_"); done
 start_cloud() {
   start "$1" "cloud-ingest ready" "$JAVA" -Xmx768m -XX:+UseG1GC "-Xlog:gc:file=$LOGS/$1-gc.log" -jar "$CLOUD_JAR" \
     --config "$RUN/cloud/cloud.yaml" --set "ingest.port=$P_INGEST" --set "http.port=$P_CHTTP" \
-    --set "kafka.bootstrap=localhost:$P_KAFKA" --set kafka.partitions=3 --set "data.dir=$RUN/cloud-data"
+    --set "kafka.bootstrap=localhost:$P_KAFKA" --set kafka.partitions=3 --set "data.dir=$RUN/cloud-data" \
+    ${BENCH_CLOUD_SET:+"${CLOUD_SET[@]}"}
   CLOUD_PID=$LAST_PID
 }
 start_cloud cloud
@@ -349,7 +354,7 @@ E2E_RATE=$(kv "$RUN/e2e.kv" kafka_rate)
 LAT_RATE=$(calc "%.0f" "${E2E_RATE:-0} * 0.2")
 [ "$LAT_RATE" -ge "$CLIENTS" ] || LAT_RATE=$CLIENTS
 LAT_MSGS=$(( LAT_RATE * LAT_SECONDS ))
-scrape "$EM" "$RUN/edge-before-F.prom"
+scrape "$EM" "$RUN/edge-before-F.prom"; scrape "$CM" "$RUN/cloud-before-F.prom"
 say "F: latency run at $LAT_RATE msg/s (20 % of $E2E_RATE) for ${LAT_SECONDS}s (edge backlog at start: $BACKLOG_BEFORE_F) ..."
 te0=$(ticks "$EDGE_PID"); tc0=$(ticks "$CLOUD_PID"); tk0=$(ticks "$KAFKA_PID"); b0=$(busy); f0=$(date +%s.%N)
 loadgen lat --port "$P_MQTT" "${COMMON[@]}" --messages "$LAT_MSGS" --rate "$LAT_RATE" \
@@ -357,7 +362,11 @@ loadgen lat --port "$P_MQTT" "${COMMON[@]}" --messages "$LAT_MSGS" --rate "$LAT_
   --kafka "localhost:$P_KAFKA" --timeout $(( LAT_SECONDS * 3 + 60 ))
 F_S=$(calc "%.2f" "$(date +%s.%N) - $f0")
 F_CPU="$(cores $(( $(ticks "$EDGE_PID") - te0 )) "$F_S") / $(cores $(( $(ticks "$CLOUD_PID") - tc0 )) "$F_S") / $(cores $(( $(ticks "$KAFKA_PID") - tk0 )) "$F_S") / $(cores $(( $(busy) - b0 )) "$F_S")"
-scrape "$EM" "$RUN/edge-after-F.prom"
+scrape "$EM" "$RUN/edge-after-F.prom"; scrape "$CM" "$RUN/cloud-after-F.prom"
+# units of work per second in F: the fixed costs that grow per event as the load falls
+per_s() { awk -v a="$(snap "$2" "$1" | cut -d' ' -f2)" -v b="$(snap "$3" "$1" | cut -d' ' -f2)" -v s="$F_S" \
+  'BEGIN { if (s > 0) printf "%.0f", (b - a) / s; else print "n/a" }'; }
+F_UNITS="$(per_s edge_log_commit_seconds "$RUN/edge-before-F.prom" "$RUN/edge-after-F.prom") / $(per_s edge_forward_batch_events "$RUN/edge-before-F.prom" "$RUN/edge-after-F.prom") / $(per_s cloud_kafka_txn_seconds "$RUN/cloud-before-F.prom" "$RUN/cloud-after-F.prom")"
 PUBACK_EDGE_F=$(timing edge_puback_seconds "$RUN/edge-before-F.prom" "$RUN/edge-after-F.prom")
 COMMIT_F=$(timing edge_log_commit_seconds "$RUN/edge-before-F.prom" "$RUN/edge-after-F.prom")
 curl -fsS --max-time 5 "$EM" > "$LOGS/edge-metrics-after-F.txt" 2>/dev/null || true
@@ -421,7 +430,7 @@ REPORT="$RESULTS/$STAMP.md"
   echo
   # the environment overrides that change what runs, so that a report says how it was made
   ENV_NOTE=""
-  for v_ in BENCH_EDGE_SET BENCH_EDGE_OPTS BENCH_EDGE_JAR BENCH_SOAK_SECONDS; do
+  for v_ in BENCH_EDGE_SET BENCH_CLOUD_SET BENCH_EDGE_OPTS BENCH_EDGE_JAR BENCH_SOAK_SECONDS BENCH_LAT_WARMUP_S; do
     [ -n "${!v_:-}" ] && ENV_NOTE+="$v_=\"${!v_}\" "
   done
   echo "Command: \`${ENV_NOTE}bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) --qos $QOS --clients $CLIENTS --payload $PAYLOAD --messages $MESSAGES --window $WINDOW$([ "$SOAK" = 1 ] && echo ' --soak')$([ "$JFR" = 1 ] && echo ' --jfr')\`"
@@ -457,6 +466,7 @@ REPORT="$RESULTS/$STAMP.md"
   echo "| F latency at $LAT_RATE msg/s | publish→PUBACK p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" puback_p50_ms) / $L_PUB / $(kv "$RUN/lat.kv" puback_p999_ms) |"
   echo "| F latency at $LAT_RATE msg/s | publish→Kafka p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" kafka_p50_ms) / $L_K / $(kv "$RUN/lat.kv" kafka_p999_ms) |"
   echo "| F latency at $LAT_RATE msg/s | edge-side PUBLISH→PUBACK (mean / p99 ms) / group commit (mean / p99 ms), its 5 s warm-up included | $PUBACK_EDGE_F / $COMMIT_F |"
+  echo "| F latency at $LAT_RATE msg/s | per second: edge group commits / forwarded batches / Kafka transactions | $F_UNITS |"
   for st in "ingest:publish → edge ingest time" "send:edge ingest → cloud send (record timestamp)" "consume:cloud send → consumed"; do
     echo "| F stage (ms clocks) | ${st#*:} p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" "stage_${st%%:*}_p50_ms") / $(kv "$RUN/lat.kv" "stage_${st%%:*}_p99_ms") / $(kv "$RUN/lat.kv" "stage_${st%%:*}_p999_ms") |"
   done

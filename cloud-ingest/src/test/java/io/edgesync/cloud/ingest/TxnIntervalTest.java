@@ -77,16 +77,17 @@ class TxnIntervalTest {
 
   @Test
   void batchesArrivingWithinTheIntervalShareOneTransactionAndAQuietLinkDoesNotWait(Vertx vertx) throws Exception {
-    List<String> five = List.of("t-a", "t-b", "t-c", "t-d", "t-e");
+    List<String> nodes = List.of("t-first", "t-a", "t-b", "t-c", "t-d", "t-e", "t-late");
+    List<String> five = nodes.subList(1, 6);
     List<IngestClient> clients = new ArrayList<>();
     try {
-      for (String node : List.of("t-first", "t-a", "t-b", "t-c", "t-d", "t-e", "t-late")) {
+      for (String node : nodes) {
         clients.add(new IngestClient(vertx, cloud.ingestPort(), pki.node(node), pki.caCert()));
       }
       // (connections up and TLS handshakes done first, so that the timing below is the writer's)
       List<Future<Reply>> warm = new ArrayList<>();
-      for (int i = 0; i < clients.size(); i++) {
-        warm.add(clients.get(i).post(Frames.batch(i == 0 ? "t-first" : i == 6 ? "t-late" : five.get(i - 1), 1, 1)));
+      for (int i = 0; i < nodes.size(); i++) {
+        warm.add(clients.get(i).post(Frames.batch(nodes.get(i), 1, 1)));
       }
       TestCloud.await(Future.all(warm), WAIT);
       Thread.sleep(INTERVAL_MS + 200);
