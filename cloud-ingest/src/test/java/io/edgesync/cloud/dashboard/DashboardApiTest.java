@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgesync.cloud.app.CloudIngest;
-import io.edgesync.cloud.kafka.EmbeddedKafka;
 import io.edgesync.cloud.kafka.TopicSetup;
+import io.edgesync.cloud.testkit.CloudTestEnv;
 import io.edgesync.cloud.testkit.Frames;
 import io.edgesync.cloud.testkit.IngestClient;
 import io.edgesync.cloud.testkit.KafkaTopics;
@@ -58,18 +58,17 @@ class DashboardApiTest {
 
   @TempDir
   static Path tmp;
+  static CloudTestEnv env;
   static TestPki pki;
-  static EmbeddedKafka kafka;
   static CloudIngest cloud;
   static Vertx vertx;
   static HttpClientAgent http;
 
   @BeforeAll
   static void startCloud() {
-    pki = TestPki.create(tmp.resolve("pki"));
-    kafka = new EmbeddedKafka(new EmbeddedKafka.Options(tmp.resolve("kafka"), 0, 0));
-    kafka.start();
-    cloud = TestCloud.start(TestCloud.config(pki, kafka.bootstrap(), tmp.resolve("data"), Map.of()));
+    env = CloudTestEnv.start(tmp);
+    pki = env.pki();
+    cloud = env.startCloud(Map.of());
     vertx = Vertx.vertx();
     http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1")
         .setDefaultPort(cloud.httpPort()));
@@ -80,11 +79,8 @@ class DashboardApiTest {
     if (vertx != null) {
       TestCloud.await(vertx.close(), WAIT);
     }
-    if (cloud != null) {
-      TestCloud.await(cloud.stop(), WAIT);
-    }
-    if (kafka != null) {
-      kafka.close();
+    if (env != null) {
+      env.close();
     }
   }
 

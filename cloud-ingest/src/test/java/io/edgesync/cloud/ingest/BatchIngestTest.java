@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgesync.cloud.app.CloudIngest;
-import io.edgesync.cloud.kafka.EmbeddedKafka;
 import io.edgesync.cloud.kafka.TopicSetup;
+import io.edgesync.cloud.testkit.CloudTestEnv;
 import io.edgesync.cloud.testkit.Frames;
 import io.edgesync.cloud.testkit.IngestClient;
 import io.edgesync.cloud.testkit.IngestClient.Reply;
@@ -62,27 +62,23 @@ class BatchIngestTest {
 
   @TempDir
   static Path tmp;
+  static CloudTestEnv env;
   static TestPki pki;
-  static EmbeddedKafka kafka;
   static CloudIngest cloud;
 
   @BeforeAll
   static void startCloud() {
-    pki = TestPki.create(tmp.resolve("pki"));
-    kafka = new EmbeddedKafka(new EmbeddedKafka.Options(tmp.resolve("kafka"), 0, 0));
-    kafka.start();
-    cloud = TestCloud.start(TestCloud.config(pki, kafka.bootstrap(), tmp.resolve("data"), Map.of(
+    env = CloudTestEnv.start(tmp);
+    pki = env.pki();
+    cloud = env.startCloud(Map.of(
         "ingest.gapWaitMs", String.valueOf(GAP_WAIT_MS),
-        "ingest.maxBatchBytes", "1MiB")));
+        "ingest.maxBatchBytes", "1MiB"));
   }
 
   @AfterAll
   static void stopCloud() {
-    if (cloud != null) {
-      TestCloud.await(cloud.stop(), WAIT);
-    }
-    if (kafka != null) {
-      kafka.close();
+    if (env != null) {
+      env.close();
     }
   }
 

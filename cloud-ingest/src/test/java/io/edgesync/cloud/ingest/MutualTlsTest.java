@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgesync.cloud.app.CloudIngest;
-import io.edgesync.cloud.kafka.EmbeddedKafka;
 import io.edgesync.cloud.kafka.TopicSetup;
+import io.edgesync.cloud.testkit.CloudTestEnv;
 import io.edgesync.cloud.testkit.Frames;
 import io.edgesync.cloud.testkit.IngestClient;
 import io.edgesync.cloud.testkit.IngestClient.Reply;
@@ -47,30 +47,26 @@ class MutualTlsTest {
 
   @TempDir
   static Path tmp;
+  static CloudTestEnv env;
   static TestPki pki;
-  static EmbeddedKafka kafka;
   static CloudIngest cloud;
   static Path crl;
 
   @BeforeAll
   static void startCloud() {
-    pki = TestPki.create(tmp.resolve("pki"));
+    env = CloudTestEnv.start(tmp);
+    pki = env.pki();
     crl = tmp.resolve("pki/fleet.crl");
     pki.writeCrl(crl, List.of());
-    kafka = new EmbeddedKafka(new EmbeddedKafka.Options(tmp.resolve("kafka"), 0, 0));
-    kafka.start();
-    cloud = TestCloud.start(TestCloud.config(pki, kafka.bootstrap(), tmp.resolve("data"), Map.of(
+    cloud = env.startCloud(Map.of(
         "tls.crl", crl.toString(),
-        "tls.crlPollMs", "200")));
+        "tls.crlPollMs", "200"));
   }
 
   @AfterAll
   static void stopCloud() {
-    if (cloud != null) {
-      TestCloud.await(cloud.stop(), WAIT);
-    }
-    if (kafka != null) {
-      kafka.close();
+    if (env != null) {
+      env.close();
     }
   }
 
