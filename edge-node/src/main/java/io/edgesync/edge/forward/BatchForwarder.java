@@ -565,15 +565,16 @@ public final class BatchForwarder {
       LOG.error("[node-id: {}] [class: {}] [classSeq: {}..] {}; retrying in {} ms", node, s.priority.label(), from,
           reason, holdMs);
     }
-    lastError = reason;
     hold(s, kind, reason, holdMs);
   }
 
   /**
    * Keeps {@code s} out of the drain for {@code delayMs}: a problem of one class (its log, or
-   * the cloud's watermark for it) must not stall the others, nor spin.
+   * the cloud's watermark for it) must not stall the others, nor spin. {@code reason} becomes
+   * {@code lastError} and the class's {@code problem} while it is held.
    */
   private void hold(ClassState s, String kind, String reason, long delayMs) {
+    lastError = reason;
     metrics.stall(s.priority, kind);
     if (stopping) {
       return;
@@ -682,9 +683,8 @@ public final class BatchForwarder {
           + "releasing only what it reports and resending the rest", node, b.priority().label(), b.first(), b.last(), committed);
       rewind(s, Math.max(s.acked, committed));
       if (++s.gapsWithoutProgress > 1) {
-        lastError = "cloud answered 200 for " + b.priority().label() + " " + b.first() + ".." + b.last()
-            + " with committedClassSeq " + committed;
-        hold(s, "gap_loop", lastError, backoff.delayMs(s.gapsWithoutProgress - 2));
+        hold(s, "gap_loop", "cloud answered 200 for " + b.priority().label() + " " + b.first() + ".." + b.last()
+            + " with committedClassSeq " + committed, backoff.delayMs(s.gapsWithoutProgress - 2));
       }
     }
     if (epoch == linkEpoch) {
@@ -721,9 +721,8 @@ public final class BatchForwarder {
       return; // another batch of this class already found it
     }
     rewind(s, s.acked);
-    lastError = s.logBehindCloud;
     LOG.error("[node-id: {}] [class: {}] [classSeq: {}..{}] {}; trying again in {} ms", node, b.priority().label(),
-        b.first(), b.last(), lastError, LOG_BEHIND_RETRY_MS);
+        b.first(), b.last(), s.logBehindCloud, LOG_BEHIND_RETRY_MS);
     hold(s, "log_behind_cloud", s.logBehindCloud, LOG_BEHIND_RETRY_MS);
   }
 
@@ -750,7 +749,6 @@ public final class BatchForwarder {
       String reason = "repeated SEQUENCE_GAP for " + b.priority().label() + " at classSeq " + (from + 1)
           + " (cloud committed " + committed + ")";
       LOG.error("[node-id: {}] [class: {}] {}; holding the class for {} ms", node, b.priority().label(), reason, delay);
-      lastError = reason;
       hold(s, "gap_loop", reason, delay);
     }
   }
