@@ -113,11 +113,8 @@ class EdgeCrashTest {
 
     // THEN the cloud takes them for duplicates of the old sequence, and the edge keeps them and says why
     int http = edge.httpPort();
-    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-    while (LocalHttp.metric(http, "edge_forward_batches_total", Map.of("result", "log_behind")) < 1
-        && System.nanoTime() < deadline) {
-      ChildProcess.pause(100);
-    }
+    Await.until("a 200 past the end of the log: edge_forward_batches_total{result=log_behind}", Duration.ofMinutes(1),
+        () -> LocalHttp.metric(http, "edge_forward_batches_total", Map.of("result", "log_behind")) >= 1);
     assertTrue(LocalHttp.metric(http, "edge_forward_batches_total", Map.of("result", "log_behind")) >= 1,
         LocalHttp.describe(http, "/status"));
     assertEquals(50.0, LocalHttp.metric(http, "edge_log_backlog_events", Map.of()), "events kept in the log");
@@ -126,12 +123,9 @@ class EdgeCrashTest {
     assertEquals(List.of(), KafkaVerifier.await(stack.bootstrap(), "edge.events", r -> "wiped-b".equals(r.source()),
         1, Duration.ofSeconds(5), false), "nothing of the new life in Kafka yet");
     // AND the fleet dashboard shows the class as held, with the reason, from the node's heartbeat
-    String view = "";
-    long seen = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!view.contains("this log ends at") && System.nanoTime() < seen) {
-      ChildProcess.pause(200);
-      view = LocalHttp.get(stack.cloudHttpPort, "/api/nodes/edge-wiped");
-    }
+    Await.until("the dashboard's view of edge-wiped names its held class", Duration.ofSeconds(30),
+        () -> LocalHttp.describe(stack.cloudHttpPort, "/api/nodes/edge-wiped").contains("this log ends at"));
+    String view = LocalHttp.get(stack.cloudHttpPort, "/api/nodes/edge-wiped");
     assertTrue(view.contains("\"problems\":{\"normal\":\"the cloud has committed normal up to classSeq 200 ")
         && view.contains("Re-enrol the node under a new id"), view);
 

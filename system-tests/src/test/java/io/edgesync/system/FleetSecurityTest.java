@@ -171,12 +171,6 @@ class FleetSecurityTest {
 
 
   private static void await(String what, Duration timeout, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
-      }
-      ChildProcess.pause(200);
-    }
+    Await.until(what, timeout, condition);
   }
 }

@@ -257,13 +257,7 @@ class RolloutTest {
 
   private static void await(String what, Duration timeout, java.util.function.BooleanSupplier done)
       throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!done.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(what + ": not within " + timeout);
-      }
-      Thread.sleep(100);
-    }
+    Await.until(what, timeout, done);
   }
 
   private static String version(String rules) throws Exception {
