@@ -43,3 +43,8 @@ start() {
 
 # ticks PID: CPU ticks (utime + stime) used so far by PID
 ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# jit_ticks PID: CPU ticks used so far by the JVM's JIT compiler threads ("C1/C2 CompilerThre…")
+jit_ticks() {
+  cat /proc/"$1"/task/*/stat 2>/dev/null | awk 'index($0, "(C1 Compiler") || index($0, "(C2 Compiler") {
+    sub(/^.*\) /, ""); s += $12 + $13 } END { print s + 0 }'
+}

@@ -8,7 +8,8 @@
 #   D  end to end MQTT → edge → cloud-ingest → Kafka at full speed: events/s in Kafka (read_committed),
 #      publish→Kafka latency, forward batch size and compression ratio
 #   E  Kafka's own ProducerPerformance, same record size, same broker
-#   F  latency run at 20 % of phase D's rate (after 5 s unmeasured): p99 publish→PUBACK and publish→Kafka
+#   F  latency run at 20 % of phase D's rate, once the JVMs' JIT compilers are quiet at that rate
+#      (after 5 s unmeasured): p99 publish→PUBACK and publish→Kafka
 #   G  (--soak only) 10 minutes at 50 % of phase D's rate, edge RSS sampled every 30 s
 #
 #   bench/run.sh [--quick] [--soak] [--jfr] [--qos 0|1] [--clients N] [--payload BYTES]
@@ -21,7 +22,8 @@
 # BENCH_EDGE_OPTS (the edge's JVM flags instead of the bounded ones of the systemd unit),
 # BENCH_EDGE_SET ("key=value ..." edge settings added with --set, e.g. "forward.lingerMs=5"),
 # BENCH_CLOUD_SET (the same for cloud-ingest, e.g. "kafka.txnIntervalMs=0"), BENCH_LAT_WARMUP_S
-# (unmeasured seconds of load before C2's live load and F, default 5).
+# (unmeasured seconds of load before C2's live load and F, default 5), BENCH_LAT_SETTLE_MAX_S (F's
+# settling at its rate until the JIT compilers are quiet: at most this long, default 240, --quick 60).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,7 +39,7 @@ while [ $# -gt 0 ]; do
     --payload) PAYLOAD="$2"; shift ;;
     --messages) MESSAGES="$2"; shift ;;
     --window) WINDOW="$2"; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -53,6 +55,8 @@ SOAK_SECONDS="${BENCH_SOAK_SECONDS:-600}"
 # fresh JVM each time, and its own JIT warm-up showed as PUBACK p99 of 34-39 ms at 4,000 msg/s
 # where the same load after 5 s of warm-up measured 8.5 ms (docs/BENCHMARKS.md)
 LAT_WARMUP_S=${BENCH_LAT_WARMUP_S:-5}
+# F's settling (see phase F): at most this long at F's rate before F, default 240 s (--quick 60 s)
+LAT_SETTLE_MAX_S=${BENCH_LAT_SETTLE_MAX_S:-$([ "$QUICK" = 1 ] && echo 60 || echo 240)}
 
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 RUN="${BENCH_DIR:-/tmp/edgesync-bench-$STAMP}"
@@ -345,22 +349,51 @@ else
   CATCHUP_LIVE_RATE="n/a (nothing reached Kafka while the live load ran)"
 fi
 # F must measure 20 % load, not the tail of C2's catch-up: wait (≤ 120 s) for the backlog to drain
-for _ in $(seq 1 480); do [ "$(metric "$EM" edge_log_backlog_events)" -le 100 ] && break; sleep 0.25; done
-BACKLOG_BEFORE_F=$(metric "$EM" edge_log_backlog_events)
-sleep 2
-
-# ---- F: latency at 20 % of the end-to-end rate ----
+drain_backlog() { for _ in $(seq 1 480); do [ "$(metric "$EM" edge_log_backlog_events)" -le 100 ] && break; sleep 0.25; done; }
+drain_backlog
 E2E_RATE=$(kv "$RUN/e2e.kv" kafka_rate)
 LAT_RATE=$(calc "%.0f" "${E2E_RATE:-0} * 0.2")
 [ "$LAT_RATE" -ge "$CLIENTS" ] || LAT_RATE=$CLIENTS
 LAT_MSGS=$(( LAT_RATE * LAT_SECONDS ))
+
+# ---- F's settling: F's load, unmeasured, until the JIT compilers are quiet ----
+# F is a steady-state figure, but after the heavy phases the JVMs are still compiling: on 2
+# shared vCPUs the broker's and the edge's C2 threads took as much CPU as their request threads
+# and event loops for minutes (docs/BENCHMARKS.md, eighth round). So the load runs at F's rate
+# until the compiler threads of edge, cloud-ingest and broker together used ≤ 5 % of a core over
+# 10 s (LAT_SETTLE_MAX_S at most); the report says how long that took and what they used in F.
+jit_all() { echo "$(jit_ticks "$EDGE_PID") $(jit_ticks "$CLOUD_PID") $(jit_ticks "$KAFKA_PID")"; }
+say "F: settling at $LAT_RATE msg/s until the JIT compilers are quiet (≤ ${LAT_SETTLE_MAX_S}s) ..."
+"${LG[@]}" mqtt --port "$P_MQTT" "${COMMON[@]}" --messages $(( LAT_RATE * (LAT_SETTLE_MAX_S + 30) )) --rate "$LAT_RATE" \
+  --tag ls --timeout $(( LAT_SETTLE_MAX_S + 150 )) --out "$RUN/settle.kv" > "$LOGS/loadgen-settle.log" 2>&1 &
+SETTLE_PID=$!; PIDS+=("$SETTLE_PID")
+settle0=$(date +%s); read -r pe pc pk <<< "$(jit_all)"; SETTLE_WINDOWS=""; SETTLED="not quiet"
+while [ $(( $(date +%s) - settle0 )) -lt "$LAT_SETTLE_MAX_S" ] && kill -0 "$SETTLE_PID" 2>/dev/null; do
+  sleep 10
+  read -r ne nc nk <<< "$(jit_all)"
+  jit_window=$(( ne - pe + nc - pc + nk - pk ))
+  SETTLE_WINDOWS+="$(( ne - pe ))/$(( nc - pc ))/$(( nk - pk )) "; pe=$ne; pc=$nc; pk=$nk
+  # not before 20 s: the first window has the new load generator's connections and first batches
+  if [ $(( $(date +%s) - settle0 )) -ge 20 ] && [ "$jit_window" -le $(( HZ / 2 )) ]; then SETTLED="quiet"; break; fi
+done
+SETTLE_S=$(( $(date +%s) - settle0 ))
+stop_pid "$SETTLE_PID"
+say "F: settled after ${SETTLE_S}s ($SETTLED; compiler ticks per 10 s: $SETTLE_WINDOWS)"
+drain_backlog
+BACKLOG_BEFORE_F=$(metric "$EM" edge_log_backlog_events)
+sleep 2
+
+# ---- F: latency at 20 % of the end-to-end rate ----
 scrape "$EM" "$RUN/edge-before-F.prom"; scrape "$CM" "$RUN/cloud-before-F.prom"
 say "F: latency run at $LAT_RATE msg/s (20 % of $E2E_RATE) for ${LAT_SECONDS}s (edge backlog at start: $BACKLOG_BEFORE_F) ..."
 te0=$(ticks "$EDGE_PID"); tc0=$(ticks "$CLOUD_PID"); tk0=$(ticks "$KAFKA_PID"); b0=$(busy); f0=$(date +%s.%N)
+read -r je0 jc0 jk0 <<< "$(jit_all)"
 loadgen lat --port "$P_MQTT" "${COMMON[@]}" --messages "$LAT_MSGS" --rate "$LAT_RATE" \
   --warmup $(( LAT_RATE * LAT_WARMUP_S )) --tag lt \
   --kafka "localhost:$P_KAFKA" --timeout $(( LAT_SECONDS * 3 + 60 ))
 F_S=$(calc "%.2f" "$(date +%s.%N) - $f0")
+read -r je1 jc1 jk1 <<< "$(jit_all)"
+F_JIT="$(cores $(( je1 - je0 )) "$F_S") / $(cores $(( jc1 - jc0 )) "$F_S") / $(cores $(( jk1 - jk0 )) "$F_S")"
 F_CPU="$(cores $(( $(ticks "$EDGE_PID") - te0 )) "$F_S") / $(cores $(( $(ticks "$CLOUD_PID") - tc0 )) "$F_S") / $(cores $(( $(ticks "$KAFKA_PID") - tk0 )) "$F_S") / $(cores $(( $(busy) - b0 )) "$F_S")"
 scrape "$EM" "$RUN/edge-after-F.prom"; scrape "$CM" "$RUN/cloud-after-F.prom"
 # units of work per second in F: the fixed costs that grow per event as the load falls
@@ -430,7 +463,7 @@ REPORT="$RESULTS/$STAMP.md"
   echo
   # the environment overrides that change what runs, so that a report says how it was made
   ENV_NOTE=""
-  for v_ in BENCH_EDGE_SET BENCH_CLOUD_SET BENCH_EDGE_OPTS BENCH_EDGE_JAR BENCH_SOAK_SECONDS BENCH_LAT_WARMUP_S; do
+  for v_ in BENCH_EDGE_SET BENCH_CLOUD_SET BENCH_EDGE_OPTS BENCH_EDGE_JAR BENCH_SOAK_SECONDS BENCH_LAT_WARMUP_S BENCH_LAT_SETTLE_MAX_S; do
     [ -n "${!v_:-}" ] && ENV_NOTE+="$v_=\"${!v_}\" "
   done
   echo "Command: \`${ENV_NOTE}bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) --qos $QOS --clients $CLIENTS --payload $PAYLOAD --messages $MESSAGES --window $WINDOW$([ "$SOAK" = 1 ] && echo ' --soak')$([ "$JFR" = 1 ] && echo ' --jfr')\`"
@@ -462,7 +495,10 @@ REPORT="$RESULTS/$STAMP.md"
   echo "| D end to end | edge peak RSS VmHWM during D / since start (MB) | $(( E2E_HWM / 1024 )) / $(( PEAK_HWM / 1024 )) |"
   echo "| E ProducerPerformance | $PP_RECORDS × $RECORD_SIZE B, 3 partitions, acks=all linger.ms=5 batch.size=131072 (records/s) | $PP_RATE |"
   echo "| F latency at $LAT_RATE msg/s | edge backlog when F started (events; C2's catch-up waited for) | $BACKLOG_BEFORE_F |"
+  echo "| F latency at $LAT_RATE msg/s | settling before F at its rate until the JIT compilers were quiet (s; compiler ticks of edge/cloud/broker per 10 s, quiet at ≤ $(( HZ / 2 )) together) | $SETTLE_S, $SETTLED ($SETTLE_WINDOWS) |"
   echo "| F latency at $LAT_RATE msg/s | CPU (cores) over the run and its warm-up: edge / cloud / broker / whole machine (of $(nproc)) | $F_CPU |"
+  echo "| F latency at $LAT_RATE msg/s | of that, JIT compiler threads: edge / cloud / broker | $F_JIT |"
+  echo "| F latency at $LAT_RATE msg/s | load generator (MQTT clients and the read_committed consumer, its measured part; cores) | $(calc "%.2f" "$(kv "$RUN/lat.kv" loadgen_cpu_s) / ($(kv "$RUN/lat.kv" loadgen_wall_s) + 0.001)") |"
   echo "| F latency at $LAT_RATE msg/s | publish→PUBACK p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" puback_p50_ms) / $L_PUB / $(kv "$RUN/lat.kv" puback_p999_ms) |"
   echo "| F latency at $LAT_RATE msg/s | publish→Kafka p50 / p99 / p99.9 (ms) | $(kv "$RUN/lat.kv" kafka_p50_ms) / $L_K / $(kv "$RUN/lat.kv" kafka_p999_ms) |"
   echo "| F latency at $LAT_RATE msg/s | edge-side PUBLISH→PUBACK (mean / p99 ms) / group commit (mean / p99 ms), its 5 s warm-up included | $PUBACK_EDGE_F / $COMMIT_F |"
