@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,7 @@ import org.rocksdb.DBOptions;
 import org.rocksdb.IndexType;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
+import org.rocksdb.LiveFileMetaData;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -246,6 +248,7 @@ public final class EventLog implements LogReader, AutoCloseable {
       ColumnFamilyOptions dedupOptions = push(handles, new ColumnFamilyOptions()
           .setWriteBufferSize(Math.min(4L * 1024 * 1024, budget / 12))
           .setMaxWriteBufferNumber(2)
+          .setTargetFileSizeBase(4L * 1024 * 1024)
           .setTableFormatConfig(table(cache).setFilterPolicy(dedupFilter)
               .setIndexType(IndexType.kTwoLevelIndexSearch)
               .setPartitionFilters(true)
@@ -393,6 +396,19 @@ public final class EventLog implements LogReader, AutoCloseable {
       db.compactRange(store.handle());
     } catch (RocksDBException e) {
       throw new EventLogException(dbPath, name + " compaction", e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** The live SST files of auxiliary store {@code name} (tests: which files a compaction rewrote). Blocking. */
+  List<LiveFileMetaData> storeFiles(String name) {
+    lifecycle.readLock().lock();
+    try {
+      byte[] cf = store(name).handle().getName();
+      return db.getLiveFilesMetaData().stream().filter(f -> Arrays.equals(cf, f.columnFamilyName())).toList();
+    } catch (RocksDBException e) {
+      throw new EventLogException(dbPath, name + " files", e);
     } finally {
       lifecycle.readLock().unlock();
     }
