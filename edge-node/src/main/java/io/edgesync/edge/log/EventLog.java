@@ -243,7 +243,9 @@ public final class EventLog implements LogReader, AutoCloseable {
       // reading data blocks of SST files that do not hold the key. Filters and index are
       // partitioned (4 KiB blocks under a pinned top level): a file of millions of keys has a
       // filter of MBs, and a lookup then reads one partition instead of all of it
-      // (docs/ARCHITECTURE-edge.md "Options and why", dedup)
+      // (docs/ARCHITECTURE-edge.md "Options and why", dedup). Files of 4 MiB: keys start with
+      // their time bucket and only the newest bucket gets new ones, so a compaction rewrites that
+      // bucket's files; in RocksDB's default 64 MiB it rewrote the whole window every time
       org.rocksdb.BloomFilter dedupFilter = push(handles, new org.rocksdb.BloomFilter(10, false));
       ColumnFamilyOptions dedupOptions = push(handles, new ColumnFamilyOptions()
           .setWriteBufferSize(Math.min(4L * 1024 * 1024, budget / 12))
