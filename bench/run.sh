@@ -15,7 +15,7 @@
 #   bench/run.sh [--quick] [--soak] [--jfr] [--qos 0|1] [--clients N] [--payload BYTES]
 #                [--messages N] [--window N]
 #
-# --quick: ~1-3 min smoke run (200k messages); default: 1M messages, ~4-8 min. --jfr records
+# --quick: ~2-4 min smoke run (200k messages); default: 1M messages, ~5-10 min (+10 with --soak). --jfr records
 # the edge and cloud-ingest with JFR during phase D and prints the edge's hottest methods. Environment: BENCH_DIR (data
 # and logs, default /tmp/edgesync-bench-<timestamp>, removed at the end unless BENCH_KEEP=1), JAVA,
 # BENCH_SOAK_SECONDS (default 600), BENCH_EDGE_JAR (another edge-node.jar, e.g. a saved baseline),
