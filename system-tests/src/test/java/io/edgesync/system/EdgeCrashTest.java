@@ -114,9 +114,8 @@ class EdgeCrashTest {
     // THEN the cloud takes them for duplicates of the old sequence, and the edge keeps them and says why
     int http = edge.httpPort();
     Await.until("a 200 past the end of the log: edge_forward_batches_total{result=log_behind}", Duration.ofMinutes(1),
-        () -> LocalHttp.metric(http, "edge_forward_batches_total", Map.of("result", "log_behind")) >= 1);
-    assertTrue(LocalHttp.metric(http, "edge_forward_batches_total", Map.of("result", "log_behind")) >= 1,
-        LocalHttp.describe(http, "/status"));
+        () -> LocalHttp.metric(http, "edge_forward_batches_total", Map.of("result", "log_behind")) >= 1,
+        () -> LocalHttp.describe(http, "/status"));
     assertEquals(50.0, LocalHttp.metric(http, "edge_log_backlog_events", Map.of()), "events kept in the log");
     assertTrue(LocalHttp.get(http, "/status").contains("Re-enrol the node under a new id"),
         LocalHttp.describe(http, "/status"));

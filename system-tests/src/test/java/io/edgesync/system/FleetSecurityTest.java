@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -85,9 +84,9 @@ class FleetSecurityTest {
     MqttLoad.publish(impostor.mqttPort(), "imp", 1, 50, 50);
 
     // THEN the cloud refuses its batches (403 NODE_MISMATCH, counted), the edge keeps them
-    await("the cloud counts a NODE_MISMATCH rejection", Duration.ofSeconds(60),
+    Await.until("the cloud counts a NODE_MISMATCH rejection", Duration.ofSeconds(60),
         () -> LocalHttp.metric(stack.cloudHttpPort, "cloud_batches_rejected_total", Map.of("reason", "NODE_MISMATCH")) >= 1);
-    await("the impostor reports NODE_MISMATCH", Duration.ofSeconds(30),
+    Await.until("the impostor reports NODE_MISMATCH", Duration.ofSeconds(30),
         () -> status(impostor).path("forwarder").path("lastError").asText("").contains("NODE_MISMATCH"));
     assertEquals(50, backlog(impostor), "nothing released: all 50 still on the node");
     List<KafkaVerifier.Rec> leaked = KafkaVerifier.await(stack.bootstrap(), "edge.events",
@@ -124,7 +123,7 @@ class FleetSecurityTest {
         r -> r.source() != null && r.source().startsWith("b2-"), 100, Duration.ofMinutes(2));
     assertEquals(100, b2.size());
     // A is refused at the handshake and keeps all 200 new events buffered
-    await("the cloud refuses A's handshakes", Duration.ofSeconds(60),
+    Await.until("the cloud refuses A's handshakes", Duration.ofSeconds(60),
         () -> LocalHttp.metric(stack.cloudHttpPort, "cloud_tls_handshake_failures_total", Map.of()) > handshakeFailures);
     assertEquals(baseline + 200, backlog(a), "A keeps its data");
     List<KafkaVerifier.Rec> leaked = KafkaVerifier.await(stack.bootstrap(), "edge.events",
@@ -147,7 +146,7 @@ class FleetSecurityTest {
     assertEquals(300, all.size());
     assertEquals(0, KafkaVerifier.duplicateIds(all).size());
     assertEquals(200, all.stream().filter(r -> r.source().startsWith("a2-")).count());
-    await("A's backlog drains", Duration.ofSeconds(60), () -> backlog(again) == 0);
+    Await.until("A's backlog drains", Duration.ofSeconds(60), () -> backlog(again) == 0);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -167,10 +166,5 @@ class FleetSecurityTest {
       sum += c.path("backlog").asLong();
     }
     return sum;
-  }
-
-
-  private static void await(String what, Duration timeout, BooleanSupplier condition) {
-    Await.until(what, timeout, condition);
   }
 }

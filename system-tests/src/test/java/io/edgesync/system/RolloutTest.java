@@ -110,7 +110,7 @@ class RolloutTest {
     // GIVEN a rollout of the good version with a shadow stage on a 10% canary
     String started = cli("rollout", "--group", "lab", "--file", good.toString(), "--canary", "10%", "--shadow");
     assertTrue(started.contains("stage shadow, canary edge-01 (1 of 10 nodes)"), started);
-    await("the canary runs the good version in shadow", Duration.ofSeconds(30),
+    Await.until("the canary runs the good version in shadow", Duration.ofSeconds(30),
         () -> goodVersion.equals(status("edge-01").path("rules").path("shadow").path("version").asText()));
 
     // WHEN the canary sees 100 readings (20 above 80)
@@ -125,7 +125,7 @@ class RolloutTest {
 
     // WHEN promoted to canary, then to everyone
     cli("rollout", "promote", "--group", "lab");
-    await("the canary activates the good version", Duration.ofSeconds(30),
+    Await.until("the canary activates the good version", Duration.ofSeconds(30),
         () -> goodVersion.equals(status("edge-01").path("rules").path("version").asText()));
     assertNotEquals(goodVersion, status("edge-05").path("rules").path("version").asText(),
         "a non-canary does not get it before promote");
@@ -255,10 +255,6 @@ class RolloutTest {
     }
   }
 
-  private static void await(String what, Duration timeout, java.util.function.BooleanSupplier done)
-      throws InterruptedException {
-    Await.until(what, timeout, done);
-  }
 
   private static String version(String rules) throws Exception {
     byte[] d = MessageDigest.getInstance("SHA-256").digest(rules.getBytes(StandardCharsets.UTF_8));

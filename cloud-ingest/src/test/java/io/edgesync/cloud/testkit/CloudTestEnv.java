@@ -39,10 +39,6 @@ public final class CloudTestEnv implements AutoCloseable {
     return pki;
   }
 
-  public EmbeddedKafka kafka() {
-    return kafka;
-  }
-
   /** A cloud on free ports with its data under {@code dir/data}; {@code extra} adds or overrides settings. */
   public CloudIngest startCloud(Map<String, String> extra) {
     CloudIngest cloud = TestCloud.start(TestCloud.config(pki, kafka.bootstrap(), dir.resolve("data"), extra));
