@@ -63,7 +63,7 @@ class CloudAndKafkaFailureTest {
         r -> r.source() != null && r.source().startsWith("cloudkill-"), devices.total(), Duration.ofMinutes(3));
     System.out.printf("cloud kill test: published %d, in Kafka %d, duplicate ids %d%n", devices.total(), recs.size(),
         KafkaVerifier.duplicateIds(recs).size());
-    printStateIfShort(recs.size(), devices.total());
+    printStateIfShort(recs, devices.total());
     assertEquals(devices.total(), recs.size());
     assertEquals(0, KafkaVerifier.duplicateIds(recs).size());
     assertEquals(List.of(), KafkaVerifier.publishOrderViolations(recs));
@@ -89,7 +89,7 @@ class CloudAndKafkaFailureTest {
         r -> r.source() != null && r.source().startsWith("brokerrestart-"), devices.total(), Duration.ofMinutes(3));
     System.out.printf("broker restart test: published %d, in Kafka %d, duplicate ids %d%n", devices.total(),
         recs.size(), KafkaVerifier.duplicateIds(recs).size());
-    printStateIfShort(recs.size(), devices.total());
+    printStateIfShort(recs, devices.total());
     assertEquals(devices.total(), recs.size());
     assertEquals(0, KafkaVerifier.duplicateIds(recs).size());
     assertEquals(List.of(), KafkaVerifier.publishOrderViolations(recs));
@@ -98,12 +98,19 @@ class CloudAndKafkaFailureTest {
   /**
    * When Kafka holds fewer records than expected, prints which side holds the rest: the edge's
    * per-class sent/acknowledged sequence numbers and link state, and the cloud's writer health
-   * (the child logs are kept in target/child-logs).
+   * and, per partition, what the test read next to Kafka's last stable offset and open
+   * transactions: a hidden (uncommitted or hanging) transaction or a loss (the child logs are
+   * kept in target/child-logs).
    */
-  private static void printStateIfShort(int inKafka, int expected) {
-    if (inKafka < expected) {
+  private static void printStateIfShort(List<KafkaVerifier.Rec> recs, int expected) {
+    if (recs.size() < expected) {
+      java.util.Map<Integer, java.util.LongSummaryStatistics> read = new java.util.TreeMap<>();
+      recs.forEach(r -> read.computeIfAbsent(r.partition(), k -> new java.util.LongSummaryStatistics()).accept(r.offset()));
+      read.forEach((partition, o) -> System.out.printf("read from edge.events-%d: %d records, offsets %d..%d%n",
+          partition, o.getCount(), o.getMin(), o.getMax()));
       System.out.println("edge /status: " + LocalHttp.describe(edge.httpPort(), "/status"));
       System.out.println("cloud /health: " + LocalHttp.describe(stack.cloudHttpPort, "/health"));
+      System.out.println("Kafka: " + KafkaVerifier.openTransactions(broker.bootstrap(), "edge.events", "edge.watermarks"));
     }
   }
 

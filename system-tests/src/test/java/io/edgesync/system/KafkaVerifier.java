@@ -47,6 +47,8 @@ final class KafkaVerifier {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    // a reset must never skip what the test counts: the default (latest) would, silently
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -161,6 +163,47 @@ final class KafkaVerifier {
       }
     }
     return bad;
+  }
+
+  /**
+   * What a read_committed reader cannot see yet, for a test that found fewer records than it
+   * expected: per partition of {@code topics} the last stable offset next to the high watermark
+   * (they differ while a transaction is open), the producers with an open transaction and where
+   * it starts, and the transaction coordinator's view of every transactional id.
+   */
+  static String openTransactions(String bootstrap, String... topics) {
+    Properties p = new Properties();
+    p.put(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    StringBuilder out = new StringBuilder();
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+      List<TopicPartition> parts = new ArrayList<>();
+      admin.describeTopics(List.of(topics)).allTopicNames().get(30, java.util.concurrent.TimeUnit.SECONDS)
+          .forEach((t, d) -> d.partitions().forEach(i -> parts.add(new TopicPartition(t, i.partition()))));
+      Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+      parts.forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+      var hw = admin.listOffsets(latest).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      var lso = admin.listOffsets(latest, new org.apache.kafka.clients.admin.ListOffsetsOptions(
+          org.apache.kafka.common.IsolationLevel.READ_COMMITTED)).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      var producers = admin.describeProducers(parts).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      for (TopicPartition tp : parts) {
+        out.append(tp).append(": high watermark ").append(hw.get(tp).offset()).append(", last stable offset ")
+            .append(lso.get(tp).offset());
+        producers.get(tp).activeProducers().stream().filter(s -> s.currentTransactionStartOffset().isPresent())
+            .forEach(s -> out.append("; open transaction of producer ").append(s.producerId()).append(" epoch ")
+                .append(s.producerEpoch()).append(" from offset ").append(s.currentTransactionStartOffset().getAsLong())
+                .append(" (last write ").append(s.lastTimestamp()).append(')'));
+        out.append('\n');
+      }
+      List<String> ids = admin.listTransactions().all().get(30, java.util.concurrent.TimeUnit.SECONDS).stream()
+          .map(org.apache.kafka.clients.admin.TransactionListing::transactionalId).sorted().toList();
+      admin.describeTransactions(ids).all().get(30, java.util.concurrent.TimeUnit.SECONDS).forEach((id, d) ->
+          out.append("coordinator: ").append(id).append(" producer ").append(d.producerId()).append(" epoch ")
+              .append(d.producerEpoch()).append(' ').append(d.state()).append(' ').append(d.topicPartitions())
+              .append('\n'));
+    } catch (Exception e) {
+      out.append("could not describe the transactions: ").append(e);
+    }
+    return out.toString();
   }
 
   /** Records missing one of the §4 headers or whose key is not the source. */
