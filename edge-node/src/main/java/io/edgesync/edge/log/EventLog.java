@@ -85,6 +85,16 @@ public final class EventLog implements LogReader, AutoCloseable {
   private volatile boolean open;
   /** Released events kept per class for replay ({@code log.retainReleased}); 0 = deleted on release. */
   private volatile long retainReleased;
+  /**
+   * Per class, the classSeq through which a range delete covers the released events ({@code
+   * meta deleted.<class>}); released events above it wait for the next range delete. Guarded by
+   * {@code space.lock}.
+   */
+  private final long[] deletedThrough = new long[LogKeys.CLASSES];
+  /** Per class, released bytes above {@link #deletedThrough} since whole files were last dropped. */
+  private final long[] undeletedBytes = new long[LogKeys.CLASSES];
+  /** Target size of the {@code log} SST files ({@link #logFileBytes}). */
+  private final long logFileBytes;
   private final MeterRegistry registry;
   private final List<Meter> meters = new ArrayList<>();
 
@@ -100,6 +110,7 @@ public final class EventLog implements LogReader, AutoCloseable {
     this.metaCf = metaCf;
     this.releaseWrite = releaseWrite;
     this.registry = registry;
+    this.logFileBytes = logFileBytes(settings.quota().quotaBytes());
     for (int i = 0; i < AUX_STORES.size(); i++) {
       stores.put(AUX_STORES.get(i), new AuxStore(AUX_STORES.get(i), dbPath, db, auxCfs.get(i), syncWrite,
           lifecycle.readLock(), () -> open));
@@ -115,6 +126,7 @@ public final class EventLog implements LogReader, AutoCloseable {
             + " is above the last class sequence " + (nextClassSeq[c] - 1));
       }
       space.released.set(c, rel);
+      deletedThrough[c] = LogKeys.parseLong(db.get(metaCf, LogKeys.deleted(c)), 0);
       space.evicted.set(c, LogKeys.parseLong(db.get(metaCf, LogKeys.evicted(c)), 0));
       space.evictedEvents.set(c, LogKeys.parseLong(db.get(metaCf, LogKeys.evictedEvents(c)), 0));
       byte[] appended = db.get(metaCf, LogKeys.bytesAppended(c));
@@ -231,6 +243,8 @@ public final class EventLog implements LogReader, AutoCloseable {
       // log: append-only, keys in seq order; read back once by the forwarder, soon after writing
       ColumnFamilyOptions logOptions = push(handles, new ColumnFamilyOptions()
           .setWriteBufferSize(logMemtable)
+          // released events are dropped a whole file at a time (release()): small quota, small files
+          .setTargetFileSizeBase(logFileBytes(settings.quota().quotaBytes()))
           .setMaxWriteBufferNumber(2)
           .setCompressionType(CompressionType.LZ4_COMPRESSION)
           .setLevelCompactionDynamicLevelBytes(true)
@@ -389,13 +403,27 @@ public final class EventLog implements LogReader, AutoCloseable {
     return writer.append(envelope, key);
   }
 
-  /** Flushes and fully compacts auxiliary store {@code name} (tests: one large SST file). Blocking. */
-  void compactStore(String name) {
-    AuxStore store = store(name);
+  /**
+   * Target size of the {@code log} column family's SST files: 1/32 of the disk quota, between 2 and
+   * 64 MiB (RocksDB's default, reached from a 2 GiB quota on). Released events still in a file
+   * that is not wholly released wait for the next range delete, so this bounds that dead space.
+   */
+  static long logFileBytes(long quotaBytes) {
+    return Math.max(2L << 20, Math.min(64L << 20, quotaBytes / 32));
+  }
+
+  /** The handle of column family {@code name}: {@code log} or an auxiliary store. */
+  private ColumnFamilyHandle columnFamily(String name) {
+    return "log".equals(name) ? logCf : store(name).handle();
+  }
+
+  /** Flushes and fully compacts column family {@code name} (tests: one run of SST files). Blocking. */
+  void compactColumnFamily(String name) {
+    ColumnFamilyHandle cf = columnFamily(name);
     lifecycle.readLock().lock();
     try (org.rocksdb.FlushOptions flush = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
-      db.flush(flush, store.handle());
-      db.compactRange(store.handle());
+      db.flush(flush, cf);
+      db.compactRange(cf);
     } catch (RocksDBException e) {
       throw new EventLogException(dbPath, name + " compaction", e);
     } finally {
@@ -403,11 +431,36 @@ public final class EventLog implements LogReader, AutoCloseable {
     }
   }
 
-  /** The live SST files of auxiliary store {@code name} (tests: which files a compaction rewrote). Blocking. */
-  List<LiveFileMetaData> storeFiles(String name) {
+  /** Flushes the memtable of column family {@code name} into an L0 file (tests). Blocking. */
+  void flushColumnFamily(String name) {
+    ColumnFamilyHandle cf = columnFamily(name);
+    lifecycle.readLock().lock();
+    try (org.rocksdb.FlushOptions flush = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+      db.flush(flush, cf);
+    } catch (RocksDBException e) {
+      throw new EventLogException(dbPath, name + " flush", e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** RocksDB integer property {@code property} of column family {@code name} (tests). */
+  long columnFamilyProperty(String name, String property) {
     lifecycle.readLock().lock();
     try {
-      byte[] cf = store(name).handle().getName();
+      return db.getLongProperty(columnFamily(name), property);
+    } catch (RocksDBException e) {
+      throw new EventLogException(dbPath, name + " property " + property, e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** The live SST files of column family {@code name} (tests: which files a compaction rewrote). Blocking. */
+  List<LiveFileMetaData> columnFamilyFiles(String name) {
+    lifecycle.readLock().lock();
+    try {
+      byte[] cf = columnFamily(name).getName();
       return db.getLiveFilesMetaData().stream().filter(f -> Arrays.equals(cf, f.columnFamilyName())).toList();
     } catch (RocksDBException e) {
       throw new EventLogException(dbPath, name + " files", e);
@@ -448,7 +501,10 @@ public final class EventLog implements LogReader, AutoCloseable {
       checkOpen();
       List<byte[]> out = new ArrayList<>();
       long bytes = 0;
-      byte[] from = LogKeys.logKey(c.code(), Math.max(1, fromClassSeq));
+      // released events beyond log.retainReleased may still be on disk (their delete is deferred): never read them
+      int code = c.code();
+      long first = Math.max(space.evicted.get(code), space.released.get(code) - retainReleased) + 1;
+      byte[] from = LogKeys.logKey(code, Math.max(first, fromClassSeq));
       try (Slice lower = new Slice(from);
            Slice upper = new Slice(LogKeys.classEnd(c.code()));
            ReadOptions options = new ReadOptions().setFillCache(false)
@@ -565,9 +621,19 @@ public final class EventLog implements LogReader, AutoCloseable {
   }
 
   /**
-   * Releases {@code c} up to {@code classSeq}: persists the watermark and deletes what is still
-   * live of that range (eviction may have deleted part of it), subtracting its bytes from the
-   * quota, in one WriteBatch. Decided and written under the space lock shared with eviction.
+   * Releases {@code c} up to {@code classSeq}: persists the watermark and subtracts the bytes of
+   * what was still live of that range (eviction may have deleted part of it) from the quota, in
+   * one WriteBatch, decided and written under the space lock shared with eviction.
+   *
+   * <p>Deleting the released events is deferred while a backlog is behind them. A range delete
+   * lands in the memtable next to the newest events, so the L0 file it is flushed into spans from
+   * the released position to the newest key, and compacting that file rewrites every live event
+   * in between: during a catch-up, the whole backlog, again at each L0 compaction. So the range
+   * delete is written only once the released events it covers are at least as many as the events
+   * after them ({@code pending >= behind}): each compaction it causes frees at least as much as it
+   * rewrites. Meanwhile, after each file's worth of released bytes ({@link #logFileBytes}), the SST
+   * files wholly below the released position are dropped ({@code DeleteFilesInRange}: no rewrite). Readers
+   * never see the deferred events: every read starts at the first live (or retained) classSeq.
    */
   @Override
   public void release(Priority c, long classSeq) {
@@ -575,6 +641,7 @@ public final class EventLog implements LogReader, AutoCloseable {
     try {
       checkOpen();
       int code = c.code();
+      long dropBelow = -1;
       synchronized (space.lock) {
         long current = space.released.get(code);
         if (classSeq <= current) {
@@ -590,24 +657,21 @@ public final class EventLog implements LogReader, AutoCloseable {
           }
         }
         long liveFrom = space.firstLive(code);
-        long retain = retainReleased;
+        // log.retainReleased: keep the last `retain` released events of the class (for /admin/replay);
+        // they count as released (outside the quota)
+        long deleteThrough = classSeq - retainReleased;
+        long deleted = deletedThrough[code];
+        boolean rangeDelete = deleteThrough > deleted && deleteThrough - deleted >= last - deleteThrough;
+        long bytes = 0;
         try (WriteBatch batch = new WriteBatch()) {
-          long bytes = 0;
           batch.put(metaCf, LogKeys.released(code), LogKeys.longValue(classSeq));
           if (liveFrom <= classSeq) {
             bytes = LogSpace.sizes(db, logCf, code, liveFrom, classSeq, Long.MAX_VALUE)[0];
-            if (retain == 0) {
-              batch.deleteRange(logCf, LogKeys.logKey(code, liveFrom), LogKeys.logKey(code, classSeq + 1));
-            }
             batch.put(metaCf, LogKeys.bytesReleased(code), LogKeys.longValue(space.bytesReleased.get(code) + bytes));
           }
-          if (retain > 0 && classSeq - retain >= 1) {
-            // log.retainReleased: keep the last `retain` released events of the class (for /admin/replay);
-            // they count as released (outside the quota); delete what falls out of the retained window
-            long dropFrom = Math.max(1, current - retain + 1);
-            if (dropFrom <= classSeq - retain) {
-              batch.deleteRange(logCf, LogKeys.logKey(code, dropFrom), LogKeys.logKey(code, classSeq - retain + 1));
-            }
+          if (rangeDelete) {
+            batch.deleteRange(logCf, LogKeys.logKey(code, deleted + 1), LogKeys.logKey(code, deleteThrough + 1));
+            batch.put(metaCf, LogKeys.deleted(code), LogKeys.longValue(deleteThrough));
           }
           db.write(releaseWrite, batch);
           space.bytesReleased.addAndGet(code, bytes);
@@ -615,10 +679,34 @@ public final class EventLog implements LogReader, AutoCloseable {
           throw new EventLogException(dbPath, "release of " + c.label() + " up to classSeq " + classSeq, e);
         }
         space.released.set(code, classSeq);
+        if (rangeDelete) {
+          deletedThrough[code] = deleteThrough;
+          undeletedBytes[code] = 0;
+        } else if (deleteThrough > deleted) {
+          undeletedBytes[code] += bytes;
+          if (undeletedBytes[code] >= logFileBytes) {
+            undeletedBytes[code] = 0;
+            dropBelow = deleteThrough + 1;
+          }
+        }
+      }
+      if (dropBelow > 0) {
+        dropFilesBelow(c, dropBelow);
       }
       writer.roomFreed();
     } finally {
       lifecycle.readLock().unlock();
+    }
+  }
+
+  /** Drops the {@code log} SST files holding only keys of {@code c} below {@code classSeq}. */
+  private void dropFilesBelow(Priority c, long classSeq) {
+    try {
+      db.deleteFilesInRanges(logCf, List.of(LogKeys.logKey(c.code(), 0), LogKeys.logKey(c.code(), classSeq)), false);
+    } catch (RocksDBException e) {
+      // the next range delete covers these events anyway
+      LOG.warn("[db: {}] dropping the files of {} below classSeq {} failed: {}", dbPath, c.label(), classSeq,
+          e.toString());
     }
   }
 

@@ -19,6 +19,7 @@ final class LogKeys {
   private static final byte[][] BYTES_APPENDED = new byte[CLASSES][];
   private static final byte[][] BYTES_RELEASED = new byte[CLASSES][];
   private static final byte[][] BYTES_EVICTED = new byte[CLASSES][];
+  private static final byte[][] DELETED = new byte[CLASSES][];
 
   static {
     for (Priority p : Priority.values()) {
@@ -29,6 +30,7 @@ final class LogKeys {
       BYTES_APPENDED[p.code()] = ascii("bytes.appended." + p.label());
       BYTES_RELEASED[p.code()] = ascii("bytes.released." + p.label());
       BYTES_EVICTED[p.code()] = ascii("bytes.evicted." + p.label());
+      DELETED[p.code()] = ascii("deleted." + p.label());
     }
   }
 
@@ -55,6 +57,14 @@ final class LogKeys {
   /** Envelope bytes of the class evicted at the quota. */
   static byte[] bytesEvicted(int classCode) {
     return BYTES_EVICTED[classCode];
+  }
+
+  /**
+   * Highest classSeq of the class below which a range delete covers every released event (0:
+   * none recorded; a log written before this key existed deleted on each release).
+   */
+  static byte[] deleted(int classCode) {
+    return DELETED[classCode];
   }
 
   private LogKeys() {}

@@ -17,7 +17,8 @@ public interface LogReader {
    * Reads envelopes of class {@code c} in class-sequence order starting at
    * {@code fromClassSeq} (inclusive), stopping after {@code maxEvents} envelopes or once
    * {@code maxBytes} is reached (at least one envelope is returned when one exists).
-   * Blocking.
+   * Events released beyond the retained ones or evicted are not returned: a read from below
+   * them starts at the first event still kept. Blocking.
    *
    * @return encoded envelopes (see {@link io.edgesync.model.EnvelopeCodec}); empty when none
    */

@@ -482,7 +482,7 @@ class EventLogDedupTest {
         }
         dedup.putAll(keys);
       }
-      log.compactStore("dedup"); // 1.2M keys in one file: a full filter would be ~1.5 MB (read 1.5 MB per lookup before; ~70 KB for all 2,000 now)
+      log.compactColumnFamily("dedup"); // 1.2M keys in one file: a full filter would be ~1.5 MB (read 1.5 MB per lookup before; ~70 KB for all 2,000 now)
       long before = readBytes(io);
       int found = 0;
       for (int i = 0; i < 2_000; i++) {
@@ -514,16 +514,16 @@ class EventLogDedupTest {
       for (int chunk = 0; chunk < 10; chunk++) { // like flushes, each holds keys of every bucket
         dedup.putAll(bucketKeys(random, 100_000, 0, 10));
       }
-      log.compactStore("dedup");
+      log.compactColumnFamily("dedup");
       byte[] newest = bucketStart(9);
-      List<String> older = log.storeFiles("dedup").stream()
+      List<String> older = log.columnFamilyFiles("dedup").stream()
           .filter(f -> Arrays.compareUnsigned(f.largestKey(), newest) < 0).map(f -> f.fileName()).toList();
       assertTrue(older.size() >= 2, "files of buckets 0-8 only: " + older);
 
       dedup.putAll(bucketKeys(random, 50_000, 9, 10)); // the newest bucket fills on
-      log.compactStore("dedup");
+      log.compactColumnFamily("dedup");
 
-      List<String> after = log.storeFiles("dedup").stream().map(f -> f.fileName()).toList();
+      List<String> after = log.columnFamilyFiles("dedup").stream().map(f -> f.fileName()).toList();
       assertTrue(after.containsAll(older), "files of older buckets " + older + " were rewritten: now " + after);
     } finally {
       log.close();

@@ -190,19 +190,22 @@ class LogQuotaTest {
     assertTrue(log.lastClassSeq(Priority.BULK) < n);
     assertEquals(0, log.evictedEvents(Priority.BULK));
 
-    // WHEN the cloud commits what is stored, repeatedly
+    // WHEN the cloud commits what was read (as the forwarder does: held appends land meanwhile), repeatedly
     Set<Long> seen = new HashSet<>();
     io.edgesync.edge.testsupport.Poll.until("all appended", java.time.Duration.ofSeconds(30), () -> {
+      long read = 0;
       for (Event e : LogContents.of(log, Priority.BULK)) {
         seen.add(e.classSeq());
+        read = e.classSeq();
       }
-      log.release(Priority.BULK, log.lastClassSeq(Priority.BULK));
-      return futures.stream().allMatch(Future::succeeded) && log.lastClassSeq(Priority.BULK) == n;
+      if (read > 0) {
+        log.release(Priority.BULK, read);
+      }
+      return futures.stream().allMatch(Future::succeeded) && seen.size() == n;
     });
 
     // THEN every event was stored once, in order, nothing evicted, and appends flow again
-    assertEquals(n, seen.size() + LogContents.of(log, Priority.BULK).size() - LogContents.of(log, Priority.BULK)
-        .stream().filter(e -> seen.contains(e.classSeq())).count());
+    assertEquals(n, log.lastClassSeq(Priority.BULK));
     List<Long> seqs = futures.stream().map(Future::result).toList();
     for (int i = 1; i < seqs.size(); i++) {
       assertEquals(seqs.get(i - 1) + 1, seqs.get(i));
