@@ -9,7 +9,9 @@ import io.edgesync.cloud.ingest.NodeActivity;
 import io.edgesync.cloud.kafka.EmbeddedKafka;
 import io.edgesync.cloud.kafka.NodeWatermarks;
 import io.edgesync.cloud.kafka.ShardedWriter;
+import io.edgesync.cloud.kafka.StuckPartitionWatch;
 import io.edgesync.cloud.kafka.TopicSetup;
+import io.edgesync.cloud.kafka.WriterOptions;
 import io.edgesync.cloud.rollout.ConfigLog;
 import io.edgesync.cloud.rollout.RolloutService;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -42,6 +44,8 @@ public final class CloudIngest {
   private static final Logger LOG = LoggerFactory.getLogger(CloudIngest.class);
   private static final long SHUTDOWN_GRACE_MS = 5000;
   private static final long STOP_TIMEOUT_S = 20;
+  /** Between checks for a partition of edge.events held by a hanging transaction. */
+  private static final long STUCK_CHECK_MS = 30_000;
 
   private final CloudConfig config;
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -51,6 +55,7 @@ public final class CloudIngest {
   private Vertx vertx;
   private EmbeddedKafka embedded;
   private ShardedWriter writer;
+  private StuckPartitionWatch stuckPartitions;
   private ConfigLog configLog;
   private IngestServer ingest;
   private DashboardServer dashboard;
@@ -102,6 +107,10 @@ public final class CloudIngest {
           return writer.start();
         })
         .compose(v -> {
+          WriterOptions w = config.writerOptions(bootstrap);
+          stuckPartitions = new StuckPartitionWatch(vertx, w.kafkaProperties(), TopicSetup.EVENTS,
+              STUCK_CHECK_MS, 2 * w.transactionTimeoutMs(), registry);
+          stuckPartitions.start();
           configLog = new ConfigLog(vertx, config.writerOptions(bootstrap).kafkaProperties(), config.kafkaTimeoutMs());
           return configLog.start();
         })
@@ -120,7 +129,7 @@ public final class CloudIngest {
         })
         .compose(v -> {
           dashboard = new DashboardServer(vertx, config.httpHost(), config.httpPort(), registry, writer, fleet,
-              kafkaDescription());
+              kafkaDescription()).stuckPartitions(stuckPartitions::stuck);
           return dashboard.start().recover(e -> Future.failedFuture(new IllegalStateException(
               "dashboard " + config.httpHost() + ":" + config.httpPort() + ": " + e.getMessage(), e)));
         })
@@ -197,6 +206,10 @@ public final class CloudIngest {
         .eventually(() -> ingest == null ? Future.succeededFuture() : ingest.stop(SHUTDOWN_GRACE_MS))
         .eventually(() -> configLog == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
           configLog.close();
+          return null;
+        }))
+        .eventually(() -> stuckPartitions == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+          stuckPartitions.close();
           return null;
         }))
         .eventually(() -> writer == null ? Future.succeededFuture() : writer.stop())

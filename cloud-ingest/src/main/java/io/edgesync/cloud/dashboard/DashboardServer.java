@@ -46,6 +46,7 @@ public final class DashboardServer {
   private final ShardedWriter writer;
   private final FleetRegistry fleet;
   private final String kafkaDescription;
+  private java.util.function.Supplier<java.util.List<io.vertx.core.json.JsonObject>> stuckPartitions = java.util.List::of;
   private final Set<HttpServerResponse> streams = ConcurrentHashMap.newKeySet();
   private final Counter skipped;
   private HttpServer server;
@@ -153,6 +154,12 @@ public final class DashboardServer {
     r.write("retry: 2000\n\nevent: snapshot\ndata: " + snapshot().encode() + "\n\n");
   }
 
+  /** Where {@code /health} reads the partitions held by a hanging transaction (StuckPartitionWatch). */
+  public DashboardServer stuckPartitions(java.util.function.Supplier<java.util.List<io.vertx.core.json.JsonObject>> s) {
+    this.stuckPartitions = s;
+    return this;
+  }
+
   private void health(RoutingContext rc) {
     KafkaEventWriter.State state = writer.state();
     boolean up = state == KafkaEventWriter.State.READY;
@@ -163,7 +170,8 @@ public final class DashboardServer {
             .put("bootstrap", kafkaDescription)
             .put("queueDepth", writer.queueDepth())
             .put("shards", writer.shardCount())
-            .put("ownedShards", new io.vertx.core.json.JsonArray(writer.ownedShards()))));
+            .put("ownedShards", new io.vertx.core.json.JsonArray(writer.ownedShards()))
+            .put("stuckPartitions", new io.vertx.core.json.JsonArray(stuckPartitions.get()))));
   }
 
   private static void json(RoutingContext rc, int status, JsonObject body) {

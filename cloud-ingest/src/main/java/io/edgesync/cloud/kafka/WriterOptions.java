@@ -58,6 +58,14 @@ public record WriterOptions(
     return clientProperties.with(bootstrap);
   }
 
+  /**
+   * {@code transaction.timeout.ms} of the writers' producers: twice {@link #timeoutMs}, at least
+   * 30 s. Kafka aborts a transaction of ours left open longer than this.
+   */
+  public long transactionTimeoutMs() {
+    return Math.max(30_000, 2 * timeoutMs);
+  }
+
   /** {@link #txnIntervalMs} in nanoseconds. */
   public long txnIntervalNanos() {
     return TimeUnit.MILLISECONDS.toNanos(txnIntervalMs);
