@@ -23,7 +23,8 @@
 # BENCH_EDGE_SET ("key=value ..." edge settings added with --set, e.g. "forward.lingerMs=5"),
 # BENCH_CLOUD_SET (the same for cloud-ingest, e.g. "kafka.txnIntervalMs=0"), BENCH_LAT_WARMUP_S
 # (unmeasured seconds of load before C2's live load and F, default 5), BENCH_LAT_SETTLE_MAX_S (F's
-# settling at its rate until the JIT compilers are quiet: at most this long, default 240, --quick 60).
+# settling at its rate until the JIT compilers are quiet: at most this long, default 240, --quick 60),
+# BENCH_LAT_RATE (F's rate in msg/s instead of 20 % of D's: to compare F across runs whose D differs).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -352,7 +353,7 @@ fi
 drain_backlog() { for _ in $(seq 1 480); do [ "$(metric "$EM" edge_log_backlog_events)" -le 100 ] && break; sleep 0.25; done; }
 drain_backlog
 E2E_RATE=$(kv "$RUN/e2e.kv" kafka_rate)
-LAT_RATE=$(calc "%.0f" "${E2E_RATE:-0} * 0.2")
+LAT_RATE=${BENCH_LAT_RATE:-$(calc "%.0f" "${E2E_RATE:-0} * 0.2")}
 [ "$LAT_RATE" -ge "$CLIENTS" ] || LAT_RATE=$CLIENTS
 LAT_MSGS=$(( LAT_RATE * LAT_SECONDS ))
 
@@ -463,7 +464,7 @@ REPORT="$RESULTS/$STAMP.md"
   echo
   # the environment overrides that change what runs, so that a report says how it was made
   ENV_NOTE=""
-  for v_ in BENCH_EDGE_SET BENCH_CLOUD_SET BENCH_EDGE_OPTS BENCH_EDGE_JAR BENCH_SOAK_SECONDS BENCH_LAT_WARMUP_S BENCH_LAT_SETTLE_MAX_S; do
+  for v_ in BENCH_EDGE_SET BENCH_CLOUD_SET BENCH_EDGE_OPTS BENCH_EDGE_JAR BENCH_SOAK_SECONDS BENCH_LAT_WARMUP_S BENCH_LAT_SETTLE_MAX_S BENCH_LAT_RATE; do
     [ -n "${!v_:-}" ] && ENV_NOTE+="$v_=\"${!v_}\" "
   done
   echo "Command: \`${ENV_NOTE}bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) --qos $QOS --clients $CLIENTS --payload $PAYLOAD --messages $MESSAGES --window $WINDOW$([ "$SOAK" = 1 ] && echo ' --soak')$([ "$JFR" = 1 ] && echo ' --jfr')\`"
