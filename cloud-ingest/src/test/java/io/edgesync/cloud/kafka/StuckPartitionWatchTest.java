@@ -7,8 +7,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -35,16 +33,10 @@ class StuckPartitionWatchTest {
   @TempDir
   Path tmp;
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @Test
   void aPartitionHeldByAnOpenTransactionIsReportedAfterTheThresholdAndClearedWhenItEnds(Vertx vertx)
       throws Exception {
-    EmbeddedKafka kafka = new EmbeddedKafka(new EmbeddedKafka.Options(tmp.resolve("kafka"), freePort(), freePort()));
+    EmbeddedKafka kafka = new EmbeddedKafka(new EmbeddedKafka.Options(tmp.resolve("kafka"), 0, 0));
     kafka.start();
     Properties base = new Properties();
     base.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
