@@ -111,7 +111,7 @@ public final class CloudIngest {
           stuckPartitions = new StuckPartitionWatch(vertx, w.kafkaProperties(), TopicSetup.EVENTS,
               STUCK_CHECK_MS, 2 * w.transactionTimeoutMs(), registry);
           stuckPartitions.start();
-          configLog = new ConfigLog(vertx, config.writerOptions(bootstrap).kafkaProperties(), config.kafkaTimeoutMs());
+          configLog = new ConfigLog(vertx, w.kafkaProperties(), config.kafkaTimeoutMs());
           return configLog.start();
         })
         .compose(v -> {
