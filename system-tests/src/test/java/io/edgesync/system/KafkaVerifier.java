@@ -176,18 +176,11 @@ final class KafkaVerifier {
     p.put(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     StringBuilder out = new StringBuilder();
     try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
-      List<TopicPartition> parts = new ArrayList<>();
-      admin.describeTopics(List.of(topics)).allTopicNames().get(30, java.util.concurrent.TimeUnit.SECONDS)
-          .forEach((t, d) -> d.partitions().forEach(i -> parts.add(new TopicPartition(t, i.partition()))));
-      Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
-      parts.forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
-      var hw = admin.listOffsets(latest).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
-      var lso = admin.listOffsets(latest, new org.apache.kafka.clients.admin.ListOffsetsOptions(
-          org.apache.kafka.common.IsolationLevel.READ_COMMITTED)).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
-      var producers = admin.describeProducers(parts).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
-      for (TopicPartition tp : parts) {
-        out.append(tp).append(": high watermark ").append(hw.get(tp).offset()).append(", last stable offset ")
-            .append(lso.get(tp).offset());
+      var offsets = io.edgesync.cloud.kafka.StuckPartitionWatch.offsets(admin, List.of(topics), 30_000);
+      var producers = admin.describeProducers(offsets.keySet()).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      for (TopicPartition tp : offsets.keySet()) {
+        out.append(tp).append(": high watermark ").append(offsets.get(tp).highWatermark())
+            .append(", last stable offset ").append(offsets.get(tp).lastStable());
         producers.get(tp).activeProducers().stream().filter(s -> s.currentTransactionStartOffset().isPresent())
             .forEach(s -> out.append("; open transaction of producer ").append(s.producerId()).append(" epoch ")
                 .append(s.producerEpoch()).append(" from offset ").append(s.currentTransactionStartOffset().getAsLong())

@@ -109,20 +109,13 @@ public final class StuckPartitionWatch implements AutoCloseable {
     if (admin == null) {
       return;
     }
-    List<TopicPartition> parts = new ArrayList<>();
-    admin.describeTopics(List.of(topic)).allTopicNames().get(periodMs, TimeUnit.MILLISECONDS)
-        .forEach((t, d) -> d.partitions().forEach(i -> parts.add(new TopicPartition(t, i.partition()))));
-    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-    parts.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
-    Map<TopicPartition, ListOffsetsResultInfo> hw = admin.listOffsets(latest).all()
-        .get(periodMs, TimeUnit.MILLISECONDS);
-    Map<TopicPartition, ListOffsetsResultInfo> lso = admin.listOffsets(latest,
-        new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get(periodMs, TimeUnit.MILLISECONDS);
+    Map<TopicPartition, Offsets> offsets = offsets(admin, List.of(topic), periodMs);
     long now = clock.getAsLong();
     List<JsonObject> out = new ArrayList<>();
-    for (TopicPartition tp : parts) {
-      long high = hw.get(tp).offset();
-      long stable = lso.get(tp).offset();
+    for (Map.Entry<TopicPartition, Offsets> e : offsets.entrySet()) {
+      TopicPartition tp = e.getKey();
+      long high = e.getValue().highWatermark();
+      long stable = e.getValue().lastStable();
       Stall s = stalls.get(tp);
       if (stable >= high) {
         if (s != null && s.warned()) {
@@ -150,6 +143,28 @@ public final class StuckPartitionWatch implements AutoCloseable {
           .put("highWatermark", high).put("stuckSeconds", stuckMs / 1000));
     }
     stuck = List.copyOf(out);
+  }
+
+  /** A partition's last stable offset (what read_committed readers can reach) and high watermark. */
+  public record Offsets(long lastStable, long highWatermark) {}
+
+  /** The last stable offset and high watermark of every partition of {@code topics}, in partition order (blocking). */
+  public static Map<TopicPartition, Offsets> offsets(Admin admin, List<String> topics, long timeoutMs)
+      throws Exception {
+    List<TopicPartition> parts = new ArrayList<>();
+    admin.describeTopics(topics).allTopicNames().get(timeoutMs, TimeUnit.MILLISECONDS)
+        .forEach((t, d) -> d.partitions().forEach(i -> parts.add(new TopicPartition(t, i.partition()))));
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    parts.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
+    Map<TopicPartition, ListOffsetsResultInfo> hw = admin.listOffsets(latest).all()
+        .get(timeoutMs, TimeUnit.MILLISECONDS);
+    Map<TopicPartition, ListOffsetsResultInfo> lso = admin.listOffsets(latest,
+        new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get(timeoutMs, TimeUnit.MILLISECONDS);
+    Map<TopicPartition, Offsets> out = new java.util.LinkedHashMap<>();
+    for (TopicPartition tp : parts) {
+      out.put(tp, new Offsets(lso.get(tp).offset(), hw.get(tp).offset()));
+    }
+    return out;
   }
 
   private synchronized Admin admin() {

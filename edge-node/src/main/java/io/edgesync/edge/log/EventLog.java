@@ -93,8 +93,6 @@ public final class EventLog implements LogReader, AutoCloseable {
   private final long[] deletedThrough = new long[LogKeys.CLASSES];
   /** Per class, released bytes above {@link #deletedThrough} since whole files were last dropped. */
   private final long[] undeletedBytes = new long[LogKeys.CLASSES];
-  /** Target size of the {@code log} SST files ({@link #logFileBytes}). */
-  private final long logFileBytes;
   private final MeterRegistry registry;
   private final List<Meter> meters = new ArrayList<>();
 
@@ -110,7 +108,6 @@ public final class EventLog implements LogReader, AutoCloseable {
     this.metaCf = metaCf;
     this.releaseWrite = releaseWrite;
     this.registry = registry;
-    this.logFileBytes = logFileBytes(settings.quota().quotaBytes());
     for (int i = 0; i < AUX_STORES.size(); i++) {
       stores.put(AUX_STORES.get(i), new AuxStore(AUX_STORES.get(i), dbPath, db, auxCfs.get(i), syncWrite,
           lifecycle.readLock(), () -> open));
@@ -419,11 +416,10 @@ public final class EventLog implements LogReader, AutoCloseable {
 
   /** Flushes and fully compacts column family {@code name} (tests: one run of SST files). Blocking. */
   void compactColumnFamily(String name) {
-    ColumnFamilyHandle cf = columnFamily(name);
+    flushColumnFamily(name);
     lifecycle.readLock().lock();
-    try (org.rocksdb.FlushOptions flush = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
-      db.flush(flush, cf);
-      db.compactRange(cf);
+    try {
+      db.compactRange(columnFamily(name));
     } catch (RocksDBException e) {
       throw new EventLogException(dbPath, name + " compaction", e);
     } finally {
@@ -684,7 +680,7 @@ public final class EventLog implements LogReader, AutoCloseable {
           undeletedBytes[code] = 0;
         } else if (deleteThrough > deleted) {
           undeletedBytes[code] += bytes;
-          if (undeletedBytes[code] >= logFileBytes) {
+          if (undeletedBytes[code] >= logFileBytes(settings.quota().quotaBytes())) {
             undeletedBytes[code] = 0;
             dropBelow = deleteThrough + 1;
           }

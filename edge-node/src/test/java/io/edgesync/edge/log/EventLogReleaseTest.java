@@ -103,12 +103,9 @@ class EventLogReleaseTest {
   }
 
   private static void awaitNoCompaction(EventLog log) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (log.columnFamilyProperty("log", "rocksdb.compaction-pending") != 0
-        || log.columnFamilyProperty("log", "rocksdb.num-running-compactions") != 0) {
-      assertTrue(System.nanoTime() < deadline, "compactions still running after 60 s");
-      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-    }
+    io.edgesync.edge.testsupport.Poll.until("no compaction pending or running", java.time.Duration.ofSeconds(60),
+        () -> log.columnFamilyProperty("log", "rocksdb.compaction-pending") == 0
+            && log.columnFamilyProperty("log", "rocksdb.num-running-compactions") == 0);
   }
 
   /** Appends events {@code from .. from + n - 1} of class normal (300 random bytes each) and waits for all. */
