@@ -13,7 +13,7 @@
 # --jfr records each edge run under load (settings=profile, started once the edge is ready, so
 # start-up is left out) into $BENCH_DIR/<name>-r<round>.jfr and prints
 # its hottest frames. Load: 8 QoS1 connections, 200-byte JSON payloads, window 1000 (bench/run.sh
-# defaults). Environment: BENCH_DIR (default /tmp/edgesync-ab-<timestamp>, kept), JAVA.
+# defaults). Environment: BENCH_DIR (default /tmp/edgesync-ab-<timestamp>, kept), JAVA, BENCH_LG_OPTS.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +38,9 @@ LOADGEN_JAR="$ROOT/loadgen/target/loadgen.jar"
 command -v mosquitto > /dev/null || { echo "ingest-ab: needs mosquitto (apt-get install -y mosquitto)" >&2; exit 1; }
 RUN="${BENCH_DIR:-/tmp/edgesync-ab-$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$RUN"
-LG=("$JAVA" -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar "$LOADGEN_JAR")
+# extra JVM flags of the load generator, as in bench/run.sh
+read -r -a CLIENT_JVM <<< "${BENCH_LG_OPTS:-}"
+LG=("$JAVA" -Xmx1g "${CLIENT_JVM[@]}" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar "$LOADGEN_JAR")
 COMMON=(--qos 1 --clients 8 --payload 200 --window 1000 --messages "$MESSAGES")
 HZ="$(getconf CLK_TCK)"
 UNIT_ARENAS=$(edge_env MALLOC_ARENA_MAX)

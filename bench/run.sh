@@ -24,7 +24,8 @@
 # BENCH_CLOUD_SET (the same for cloud-ingest, e.g. "kafka.txnIntervalMs=0"), BENCH_LAT_WARMUP_S
 # (unmeasured seconds of load before C2's live load and F, default 5), BENCH_LAT_SETTLE_MAX_S (F's
 # settling at its rate until the JIT compilers are quiet: at most this long, default 240, --quick 60),
-# BENCH_LAT_RATE (F's rate in msg/s instead of 20 % of D's: to compare F across runs whose D differs).
+# BENCH_LAT_RATE (F's rate in msg/s instead of 20 % of D's: to compare F across runs whose D differs),
+# BENCH_LG_OPTS (extra JVM flags of the load generator and ProducerPerformance, e.g. "-XX:+UseSerialGC").
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,7 +41,7 @@ while [ $# -gt 0 ]; do
     --payload) PAYLOAD="$2"; shift ;;
     --messages) MESSAGES="$2"; shift ;;
     --window) WINDOW="$2"; shift ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -83,7 +84,11 @@ fi
 LOADGEN_JAR="$ROOT/loadgen/target/loadgen.jar"
 CLOUD_JAR="$ROOT/cloud-ingest/target/cloud-ingest.jar"
 EDGE_JAR="${BENCH_EDGE_JAR:-$ROOT/edge-node/target/edge-node.jar}"
-LG=("$JAVA" -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar "$LOADGEN_JAR")
+# extra JVM flags of the clients (the load generator, ProducerPerformance), none by default: C1
+# only spared their JIT's CPU in short runs but slowed both at full rate, ProducerPerformance by
+# ~30 % (docs/BENCHMARKS.md, eleventh round)
+read -r -a CLIENT_JVM <<< "${BENCH_LG_OPTS:-}"
+LG=("$JAVA" -Xmx1g "${CLIENT_JVM[@]}" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -jar "$LOADGEN_JAR")
 
 # ---- process bookkeeping (stop everything on exit / Ctrl-C), start(), ticks() ----
 # shellcheck source=bench/lib.sh
@@ -299,7 +304,7 @@ PEAK_HWM=$(( E2E_HWM > HWM_BEFORE_D ? E2E_HWM : HWM_BEFORE_D ))
 say "E: Kafka ProducerPerformance, $PP_RECORDS records of $RECORD_SIZE bytes ..."
 "${LG[@]}" topic "localhost:$P_KAFKA" bench.perf 3 > "$LOGS/topic.log" 2>&1
 tk0=$(ticks "$KAFKA_PID")
-"$JAVA" -Xmx512m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$LOADGEN_JAR" org.apache.kafka.tools.ProducerPerformance \
+"$JAVA" -Xmx512m "${CLIENT_JVM[@]}" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$LOADGEN_JAR" org.apache.kafka.tools.ProducerPerformance \
   --topic bench.perf --num-records "$PP_RECORDS" --record-size "$RECORD_SIZE" --throughput -1 \
   --producer-props "bootstrap.servers=localhost:$P_KAFKA" acks=all linger.ms=5 batch.size=131072 \
   > "$LOGS/producer-performance.log" 2>&1 || say "ProducerPerformance failed; see $LOGS/producer-performance.log"
@@ -464,7 +469,7 @@ REPORT="$RESULTS/$STAMP.md"
   echo
   # the environment overrides that change what runs, so that a report says how it was made
   ENV_NOTE=""
-  for v_ in BENCH_EDGE_SET BENCH_CLOUD_SET BENCH_EDGE_OPTS BENCH_EDGE_JAR BENCH_SOAK_SECONDS BENCH_LAT_WARMUP_S BENCH_LAT_SETTLE_MAX_S BENCH_LAT_RATE; do
+  for v_ in BENCH_EDGE_SET BENCH_CLOUD_SET BENCH_EDGE_OPTS BENCH_EDGE_JAR BENCH_SOAK_SECONDS BENCH_LAT_WARMUP_S BENCH_LAT_SETTLE_MAX_S BENCH_LAT_RATE BENCH_LG_OPTS; do
     [ -n "${!v_:-}" ] && ENV_NOTE+="$v_=\"${!v_}\" "
   done
   echo "Command: \`${ENV_NOTE}bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) --qos $QOS --clients $CLIENTS --payload $PAYLOAD --messages $MESSAGES --window $WINDOW$([ "$SOAK" = 1 ] && echo ' --soak')$([ "$JFR" = 1 ] && echo ' --jfr')\`"
