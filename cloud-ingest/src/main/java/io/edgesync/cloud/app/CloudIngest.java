@@ -14,6 +14,7 @@ import io.edgesync.cloud.kafka.TopicSetup;
 import io.edgesync.cloud.kafka.WriterOptions;
 import io.edgesync.cloud.rollout.ConfigLog;
 import io.edgesync.cloud.rollout.RolloutService;
+import io.edgesync.metrics.ProcessMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -75,6 +76,7 @@ public final class CloudIngest {
   public Future<Void> start() {
     long t0 = System.nanoTime();
     new JvmMemoryMetrics().bindTo(registry);
+    new ProcessMemoryMetrics().bindTo(registry); // RSS: heap, native memory and mapped files
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     gcMetrics = new JvmGcMetrics();

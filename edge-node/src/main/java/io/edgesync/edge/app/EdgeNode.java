@@ -15,6 +15,7 @@ import io.edgesync.edge.sources.SourceGroup;
 import io.edgesync.edge.status.NodeStatus;
 import io.edgesync.edge.status.StatusPage;
 import io.edgesync.edge.status.StatusServer;
+import io.edgesync.metrics.ProcessMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

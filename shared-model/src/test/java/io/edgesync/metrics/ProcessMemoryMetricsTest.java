@@ -1,4 +1,4 @@
-package io.edgesync.edge.app;
+package io.edgesync.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,4 +1,4 @@
-package io.edgesync.edge.app;
+package io.edgesync.metrics;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -14,14 +14,16 @@ import java.nio.file.Path;
  * free lists are not. {@code process_resident_memory_bytes} (VmRSS) and
  * {@code process_resident_memory_peak_bytes} (VmHWM, the peak since start) from
  * {@code /proc/self/status}, read at each scrape (procfs: no disk I/O). Bound only where that
- * file exists (Linux); docs/OPERATIONS.md "Memory bounds".
+ * file exists (Linux); docs/OPERATIONS.md "Memory bounds". Both the edge node and cloud-ingest
+ * bind it (docs/METRICS.md).
  */
-final class ProcessMemoryMetrics implements MeterBinder {
+public final class ProcessMemoryMetrics implements MeterBinder {
   static final Path PROC_STATUS = Path.of("/proc/self/status");
 
   private final Path status;
 
-  ProcessMemoryMetrics() {
+  /** The metrics of this process ({@code /proc/self/status}). */
+  public ProcessMemoryMetrics() {
     this(PROC_STATUS);
   }
 
