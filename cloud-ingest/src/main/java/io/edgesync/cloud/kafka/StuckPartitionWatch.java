@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -160,7 +161,7 @@ public final class StuckPartitionWatch implements AutoCloseable {
         .get(timeoutMs, TimeUnit.MILLISECONDS);
     Map<TopicPartition, ListOffsetsResultInfo> lso = admin.listOffsets(latest,
         new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get(timeoutMs, TimeUnit.MILLISECONDS);
-    Map<TopicPartition, Offsets> out = new java.util.LinkedHashMap<>();
+    Map<TopicPartition, Offsets> out = new LinkedHashMap<>();
     for (TopicPartition tp : parts) {
       out.put(tp, new Offsets(lso.get(tp).offset(), hw.get(tp).offset()));
     }
