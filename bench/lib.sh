@@ -4,10 +4,11 @@
 
 PIDS=()
 stopping=0
-# stop_pid PID: SIGTERM, up to 15 s, then SIGKILL
+# stop_pid PID: SIGTERM, up to 15 s, then SIGKILL (SIGCONT too: run.sh's C2 may have paused it)
 stop_pid() {
   local pid="$1"
   kill -TERM "$pid" 2>/dev/null || return 0
+  kill -CONT "$pid" 2>/dev/null || true
   for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
 }

@@ -5,9 +5,13 @@
 #   B  edge durable ingest, cloud absent (the edge buffers): accepted rate, publish→PUBACK
 #      percentiles, edge CPU / peak RSS, bytes on disk per event
 #   C  catch-up: start Kafka + cloud-ingest, the edge drains phase B's backlog (no live load)
-#   D  end to end MQTT → edge → cloud-ingest → Kafka at full speed: events/s in Kafka (read_committed),
-#      publish→Kafka latency, forward batch size and compression ratio
-#   E  Kafka's own ProducerPerformance, same record size, same broker
+#   D  end to end MQTT → edge → cloud-ingest → Kafka at full speed, after a warm-up of half as many
+#      messages that is in Kafka first: events/s in Kafka (read_committed), publish→Kafka latency,
+#      forward batch size and compression ratio
+#   E  Kafka's own ProducerPerformance, same record size, same broker, after as many warm-up records
+#      (its --warmup-records; the steady-state rate is the reference)
+#   C2 catch-up of a new backlog (built while cloud-ingest is paused, BENCH_C2_OUTAGE) while a live
+#      load of 20 % of B's rate goes on (target 4)
 #   F  latency run at 20 % of phase D's rate, once the JVMs' JIT compilers are quiet at that rate
 #      (after 5 s unmeasured): p99 publish→PUBACK and publish→Kafka
 #   G  (--soak only) 10 minutes at 50 % of phase D's rate, edge RSS sampled every 30 s
@@ -25,7 +29,9 @@
 # (unmeasured seconds of load before C2's live load and F, default 5), BENCH_LAT_SETTLE_MAX_S (F's
 # settling at its rate until the JIT compilers are quiet: at most this long, default 240, --quick 60),
 # BENCH_LAT_RATE (F's rate in msg/s instead of 20 % of D's: to compare F across runs whose D differs),
-# BENCH_LG_OPTS (extra JVM flags of the load generator and ProducerPerformance, e.g. "-XX:+UseSerialGC").
+# BENCH_LG_OPTS (extra JVM flags of the load generator and ProducerPerformance, e.g. "-XX:+UseSerialGC"),
+# BENCH_E2E_WARMUP (D's warm-up and ProducerPerformance's warm-up records, default half of --messages),
+# BENCH_C2_OUTAGE (pause: cloud-ingest SIGSTOPped while C2's backlog builds, the default; restart: a new one).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,7 +47,7 @@ while [ $# -gt 0 ]; do
     --payload) PAYLOAD="$2"; shift ;;
     --messages) MESSAGES="$2"; shift ;;
     --window) WINDOW="$2"; shift ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -57,6 +63,10 @@ SOAK_SECONDS="${BENCH_SOAK_SECONDS:-600}"
 # fresh JVM each time, and its own JIT warm-up showed as PUBACK p99 of 34-39 ms at 4,000 msg/s
 # where the same load after 5 s of warm-up measured 8.5 ms (docs/BENCHMARKS.md)
 LAT_WARMUP_S=${BENCH_LAT_WARMUP_S:-5}
+# D's warm-up (messages, unmeasured, in Kafka before D starts) and ProducerPerformance's
+# (--warmup-records): both sides of target 2 are compared warm
+E2E_WARMUP=${BENCH_E2E_WARMUP:-$(( MESSAGES / 2 ))}
+PP_WARMUP=$E2E_WARMUP
 # F's settling (see phase F): at most this long at F's rate before F, default 240 s (--quick 60 s)
 LAT_SETTLE_MAX_S=${BENCH_LAT_SETTLE_MAX_S:-$([ "$QUICK" = 1 ] && echo 60 || echo 240)}
 
@@ -257,11 +267,23 @@ else
 fi
 sleep 1
 
+# jit_all: CPU ticks of the JIT compiler threads of edge, cloud-ingest and broker so far
+jit_all() { echo "$(jit_ticks "$EDGE_PID") $(jit_ticks "$CLOUD_PID") $(jit_ticks "$KAFKA_PID")"; }
+
 # ---- D: end to end at full speed ----
-say "D: end to end MQTT → edge → cloud-ingest → Kafka ..."
+# "sustained" is the steady state: the load generator first runs E2E_WARMUP messages the same way
+# and waits until they are in Kafka (cloud-ingest and the broker are minutes old, and their JIT
+# compilers took ~0.6 of the 2 cores in a D measured cold); D is measured from its --started file
+say "D: end to end MQTT → edge → cloud-ingest → Kafka ($E2E_WARMUP messages of warm-up, then $MESSAGES measured) ..."
+rm -f "$RUN/e2e.started"
+"${LG[@]}" mqtt --port "$P_MQTT" "${COMMON[@]}" --messages "$MESSAGES" --warmup "$E2E_WARMUP" --tag ee \
+  --kafka "localhost:$P_KAFKA" --timeout 300 --started "$RUN/e2e.started" --out "$RUN/e2e.kv" > "$LOGS/loadgen-e2e.log" 2>&1 &
+E2E_PID=$!; PIDS+=("$E2E_PID")
+while [ ! -f "$RUN/e2e.started" ] && kill -0 "$E2E_PID" 2>/dev/null; do sleep 0.1; done
 be0=$(metric "$EM" edge_forward_batch_events_sum); bc0=$(metric "$EM" edge_forward_batch_events_count)
 bb0=$(metric "$EM" edge_forward_batch_bytes_sum)
 te0=$(ticks "$EDGE_PID"); tc0=$(ticks "$CLOUD_PID"); tk0=$(ticks "$KAFKA_PID"); b0=$(busy)
+read -r je0 jc0 jk0 <<< "$(jit_all)"
 # the peak RSS so far (B's buffering, C's catch-up, the JIT's warm-up), then D's own: writing 5 to
 # clear_refs resets the process's VmHWM to its current RSS
 HWM_BEFORE_D=$(status_kb "$EDGE_PID" VmHWM)
@@ -270,10 +292,13 @@ if [ "$JFR" = 1 ]; then
   jcmd "$EDGE_PID" JFR.start name=bench settings=profile duration=60s filename="$RUN/edge.jfr" > "$LOGS/jfr.log" 2>&1 || true
   jcmd "$CLOUD_PID" JFR.start name=bench settings=profile duration=60s filename="$RUN/cloud.jfr" >> "$LOGS/jfr.log" 2>&1 || true
 fi
-loadgen e2e --port "$P_MQTT" "${COMMON[@]}" --messages "$MESSAGES" --tag ee --kafka "localhost:$P_KAFKA" --timeout 300
+wait "$E2E_PID" || { say "load generator (e2e) reported a failure:"; tail -n 5 "$LOGS/loadgen-e2e.log" >&2; }
+[ -f "$RUN/e2e.kv" ] || { say "no results from e2e"; exit 1; }
 E2E_S=$(kv "$RUN/e2e.kv" loadgen_wall_s)
 te=$(( $(ticks "$EDGE_PID") - te0 )); tc=$(( $(ticks "$CLOUD_PID") - tc0 )); tk=$(( $(ticks "$KAFKA_PID") - tk0 ))
 E2E_EDGE_CPU=$(cores "$te" "$E2E_S"); E2E_CLOUD_CPU=$(cores "$tc" "$E2E_S"); E2E_KAFKA_CPU=$(cores "$tk" "$E2E_S")
+read -r je1 jc1 jk1 <<< "$(jit_all)"
+E2E_JIT="$(cores $(( je1 - je0 )) "$E2E_S") / $(cores $(( jc1 - jc0 )) "$E2E_S") / $(cores $(( jk1 - jk0 )) "$E2E_S")"
 OTHER_D=$(other_cores "$b0" $(( te + tc + tk + $(lg_ticks "$RUN/e2e.kv") )) "$E2E_S")
 E2E_LG_CPU=$(calc "%.2f" "$(kv "$RUN/e2e.kv" loadgen_cpu_s) / $(kv "$RUN/e2e.kv" loadgen_wall_s)")
 NMT=""
@@ -305,16 +330,32 @@ say "E: Kafka ProducerPerformance, $PP_RECORDS records of $RECORD_SIZE bytes ...
 "${LG[@]}" topic "localhost:$P_KAFKA" bench.perf 3 > "$LOGS/topic.log" 2>&1
 tk0=$(ticks "$KAFKA_PID")
 "$JAVA" -Xmx512m "${CLIENT_JVM[@]}" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$LOADGEN_JAR" org.apache.kafka.tools.ProducerPerformance \
-  --topic bench.perf --num-records "$PP_RECORDS" --record-size "$RECORD_SIZE" --throughput -1 \
+  --topic bench.perf --num-records $(( PP_RECORDS + PP_WARMUP )) --warmup-records "$PP_WARMUP" \
+  --record-size "$RECORD_SIZE" --throughput -1 \
   --producer-props "bootstrap.servers=localhost:$P_KAFKA" acks=all linger.ms=5 batch.size=131072 \
   > "$LOGS/producer-performance.log" 2>&1 || say "ProducerPerformance failed; see $LOGS/producer-performance.log"
-PP_LINE=$(grep 'records sent' "$LOGS/producer-performance.log" | tail -1 || true)
-PP_RATE=$(echo "$PP_LINE" | sed -n 's/.* records sent, \([0-9.]*\) records\/sec.*/\1/p' | cut -d. -f1)
-PP_RATE=${PP_RATE:-0}
+# the steady-state summary (after the warm-up records) is the reference; the whole run's is reported too
+pp_rate() { grep -E "$1" "$LOGS/producer-performance.log" | tail -1 | sed -n 's/.* records sent, \([0-9.]*\) records\/sec.*/\1/p' | cut -d. -f1; }
+PP_ALL_RATE=$(pp_rate '^[0-9]+ records sent, .* 50th')
+PP_RATE=$(pp_rate 'steady state records sent')
+PP_RATE=${PP_RATE:-${PP_ALL_RATE:-0}}
 
 # ---- C2: catch-up of a backlog while live ingest continues (target 4) ----
-say "C2: cloud-ingest stopped; the edge buffers $MESSAGES more events ..."
-stop_pid "$CLOUD_PID"
+# the outage that builds the backlog: "pause" (default) stops cloud-ingest with SIGSTOP and resumes it,
+# as a cut uplink leaves a cloud tier that serves a fleet (warm; the edge's batches in flight just wait,
+# forward.requestTimeoutMs is 30 s); "restart" stops it and starts a new one (a cold JVM: its first
+# minute is largely JIT compilation, docs/BENCHMARKS.md twelfth round)
+C2_OUTAGE=${BENCH_C2_OUTAGE:-pause}
+case "$C2_OUTAGE" in pause|restart) ;; *) say "BENCH_C2_OUTAGE must be pause or restart"; exit 2 ;; esac
+C2_W0=0
+if [ "$C2_OUTAGE" = pause ]; then
+  C2_W0=$(metric "$CM" cloud_events_written_total)
+  say "C2: cloud-ingest paused (SIGSTOP); the edge buffers $MESSAGES more events ..."
+  kill -STOP "$CLOUD_PID"
+else
+  say "C2: cloud-ingest stopped; the edge buffers $MESSAGES more events ..."
+  stop_pid "$CLOUD_PID"
+fi
 loadgen fill --port "$P_MQTT" "${COMMON[@]}" --messages "$MESSAGES" --tag cb --timeout 300
 sleep 1
 BACKLOG_C2=$(metric "$EM" edge_log_backlog_events)
@@ -325,13 +366,18 @@ LIVE_S=$(( BACKLOG_C2 / 20000 + 10 ))
   --warmup $(( LIVE_RATE * LAT_WARMUP_S )) --tag cl \
   --timeout $(( LIVE_S + 120 )) --out "$RUN/live.kv" > "$LOGS/loadgen-live.log" 2>&1 &
 LIVE_PID=$!; PIDS+=("$LIVE_PID")
-say "C2: cloud-ingest restarted; the edge drains $BACKLOG_C2 events while $LIVE_RATE msg/s of live load go on for ${LIVE_S}s ..."
-start_cloud cloud2
+if [ "$C2_OUTAGE" = pause ]; then
+  say "C2: cloud-ingest resumed (SIGCONT); the edge drains $BACKLOG_C2 events while $LIVE_RATE msg/s of live load go on for ${LIVE_S}s ..."
+  kill -CONT "$CLOUD_PID"
+else
+  say "C2: cloud-ingest restarted; the edge drains $BACKLOG_C2 events while $LIVE_RATE msg/s of live load go on for ${LIVE_S}s ..."
+  start_cloud cloud2
+fi
 # drained: the edge's backlog is down to what the live load alone keeps in flight
 DRAINED_AT=$(( LIVE_RATE / 4 > 2000 ? LIVE_RATE / 4 : 2000 ))
 c2_first=""; c2_last=""; c2_written=0; c2_drained=0
 while kill -0 "$LIVE_PID" 2>/dev/null; do
-  w=$(metric "$CM" cloud_events_written_total); now=$(date +%s.%N)
+  w=$(( $(metric "$CM" cloud_events_written_total) - C2_W0 )); now=$(date +%s.%N)
   if [ -z "$c2_first" ] && [ "${w:-0}" -gt 0 ]; then
     c2_first=$now; te0=$(ticks "$EDGE_PID"); tc0=$(ticks "$CLOUD_PID"); tk0=$(ticks "$KAFKA_PID")
   fi
@@ -368,7 +414,6 @@ LAT_MSGS=$(( LAT_RATE * LAT_SECONDS ))
 # and event loops for minutes (docs/BENCHMARKS.md, eighth round). So the load runs at F's rate
 # until the compiler threads of edge, cloud-ingest and broker together used ≤ 5 % of a core over
 # 10 s (LAT_SETTLE_MAX_S at most); the report says how long that took and what they used in F.
-jit_all() { echo "$(jit_ticks "$EDGE_PID") $(jit_ticks "$CLOUD_PID") $(jit_ticks "$KAFKA_PID")"; }
 say "F: settling at $LAT_RATE msg/s until the JIT compilers are quiet (≤ ${LAT_SETTLE_MAX_S}s) ..."
 "${LG[@]}" mqtt --port "$P_MQTT" "${COMMON[@]}" --messages $(( LAT_RATE * (LAT_SETTLE_MAX_S + 30) )) --rate "$LAT_RATE" \
   --tag ls --timeout $(( LAT_SETTLE_MAX_S + 150 )) --out "$RUN/settle.kv" > "$LOGS/loadgen-settle.log" 2>&1 &
@@ -469,7 +514,7 @@ REPORT="$RESULTS/$STAMP.md"
   echo
   # the environment overrides that change what runs, so that a report says how it was made
   ENV_NOTE=""
-  for v_ in BENCH_EDGE_SET BENCH_CLOUD_SET BENCH_EDGE_OPTS BENCH_EDGE_JAR BENCH_SOAK_SECONDS BENCH_LAT_WARMUP_S BENCH_LAT_SETTLE_MAX_S BENCH_LAT_RATE BENCH_LG_OPTS; do
+  for v_ in BENCH_EDGE_SET BENCH_CLOUD_SET BENCH_EDGE_OPTS BENCH_EDGE_JAR BENCH_SOAK_SECONDS BENCH_LAT_WARMUP_S BENCH_LAT_SETTLE_MAX_S BENCH_LAT_RATE BENCH_LG_OPTS BENCH_E2E_WARMUP BENCH_C2_OUTAGE; do
     [ -n "${!v_:-}" ] && ENV_NOTE+="$v_=\"${!v_}\" "
   done
   echo "Command: \`${ENV_NOTE}bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) --qos $QOS --clients $CLIENTS --payload $PAYLOAD --messages $MESSAGES --window $WINDOW$([ "$SOAK" = 1 ] && echo ' --soak')$([ "$JFR" = 1 ] && echo ' --jfr')\`"
@@ -487,19 +532,20 @@ REPORT="$RESULTS/$STAMP.md"
   echo "| B edge | bytes on disk per event (du data.dir / events) / envelope bytes per event | $DISK_PER_EVENT / $ENV_AVG |"
   echo "| B edge | events per group commit (avg) / group commit incl. WAL fsync (mean / p99 ms) / edge-side PUBLISH→PUBACK (mean / p99 ms) | $GROUP_AVG / $COMMIT_B / $PUBACK_EDGE_B |"
   echo "| C catch-up | backlog of $STORED (warm-up + B) drained, no live load (events/s) | $CATCHUP_RATE |"
-  echo "| C2 catch-up with live ingest | backlog of $BACKLOG_C2 + live load of $LIVE_RATE msg/s (20 % of B): events/s written to Kafka until the backlog was down to ≤ $DRAINED_AT | $CATCHUP_LIVE_RATE (in $C2_S s) |"
+  echo "| C2 catch-up with live ingest | backlog of $BACKLOG_C2 (built while cloud-ingest was $([ "$C2_OUTAGE" = pause ] && echo "paused: warm" || echo "restarted: cold")) + live load of $LIVE_RATE msg/s (20 % of B): events/s written to Kafka until the backlog was down to ≤ $DRAINED_AT | $CATCHUP_LIVE_RATE (in $C2_S s) |"
   echo "| C2 catch-up with live ingest | live load accepted (msg/s) / publish→PUBACK p50 / p99 (ms) meanwhile | $(kv "$RUN/live.kv" accepted_rate) / $(kv "$RUN/live.kv" puback_p50_ms) / $(kv "$RUN/live.kv" puback_p99_ms) |"
   echo "| C2 catch-up with live ingest | CPU (cores): edge / cloud / broker | $C2_EDGE_CPU / $C2_CLOUD_CPU / $C2_KAFKA_CPU |"
   echo "| D end to end | accepted at the edge (events/s) | $(kv "$RUN/e2e.kv" accepted_rate) |"
-  echo "| D end to end | sustained in Kafka, read_committed (events/s) | $K ($(kv "$RUN/e2e.kv" kafka_count) of $MESSAGES) |"
+  echo "| D end to end | sustained in Kafka, read_committed (events/s), after a warm-up of $E2E_WARMUP in Kafka (the warm-up's own rate, cold JVMs) | $K ($(kv "$RUN/e2e.kv" kafka_count) of $MESSAGES; warm-up $(kv "$RUN/e2e.kv" warmup_kafka_rate)) |"
   echo "| D end to end | publish→PUBACK p50 / p99 (ms) | $(kv "$RUN/e2e.kv" puback_p50_ms) / $(kv "$RUN/e2e.kv" puback_p99_ms) |"
   echo "| D end to end | publish→Kafka (consumed) p50 / p95 / p99 (ms) | $(kv "$RUN/e2e.kv" kafka_p50_ms) / $(kv "$RUN/e2e.kv" kafka_p95_ms) / $(kv "$RUN/e2e.kv" kafka_p99_ms) |"
   echo "| D end to end | forward batch (events / bytes on the wire) | $BATCH_EVENTS / $BATCH_BYTES |"
   echo "| D end to end | compression (envelope bytes / frame bytes) | $COMPRESSION |"
   echo "| D end to end | Kafka record value (bytes) | $RECORD_SIZE |"
   echo "| D end to end | CPU (cores): edge / cloud / broker / load generator / other processes | $E2E_EDGE_CPU / $E2E_CLOUD_CPU / $E2E_KAFKA_CPU / $E2E_LG_CPU / $OTHER_D |"
+  echo "| D end to end | of that, JIT compiler threads: edge / cloud / broker (cores) | $E2E_JIT |"
   echo "| D end to end | edge peak RSS VmHWM during D / since start (MB) | $(( E2E_HWM / 1024 )) / $(( PEAK_HWM / 1024 )) |"
-  echo "| E ProducerPerformance | $PP_RECORDS × $RECORD_SIZE B, 3 partitions, acks=all linger.ms=5 batch.size=131072 (records/s) | $PP_RATE |"
+  echo "| E ProducerPerformance | $PP_RECORDS × $RECORD_SIZE B after $PP_WARMUP of warm-up (--warmup-records), 3 partitions, acks=all linger.ms=5 batch.size=131072 (records/s; the whole run) | $PP_RATE (${PP_ALL_RATE:-n/a}) |"
   echo "| F latency at $LAT_RATE msg/s | edge backlog when F started (events; C2's catch-up waited for) | $BACKLOG_BEFORE_F |"
   echo "| F latency at $LAT_RATE msg/s | settling before F at its rate until the JIT compilers were quiet (s; compiler ticks of edge/cloud/broker per 10 s, quiet at ≤ $(( HZ / 2 )) together) | $SETTLE_S, $SETTLED ($SETTLE_WINDOWS) |"
   echo "| F latency at $LAT_RATE msg/s | CPU (cores) over the run and its warm-up: edge / cloud / broker / whole machine (of $(nproc)) | $F_CPU |"

@@ -16,7 +16,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * Counts the records of one run in a topic with a {@code read_committed} consumer (so a record
  * counts once its Kafka transaction committed) and records publish→consume latency from the
  * {@code "tn"} (epoch µs at publish) the load generator put in each payload. Only records
- * whose value contains {@code "<tag>-"} are counted. Runs on its own thread.
+ * whose value contains {@code "<tag>-"} are counted; those of the warm-up ({@code "<tag>w-"}) are
+ * counted apart ({@link #warmCount()}). Runs on its own thread.
  *
  * <p>Stages of that latency (millisecond clocks, all processes on one machine): publish → the
  * edge's {@code ingestTime} in the record value (MQTT + edge receive), ingest → the record's
@@ -28,12 +29,14 @@ final class KafkaCounter implements Runnable {
   private final String bootstrap;
   private final String topic;
   private final String marker;
+  private final String warmMarker;
   private final int stride; // every n-th counted record is sampled (Percentiles.stride)
   private final long[] latencies;
   private final long[] toIngest;
   private final long[] toSend;
   private final long[] toConsume;
   private volatile int count;
+  private volatile int warmCount;
   private volatile long lastNanos;
   private volatile long valueBytes;
   private volatile boolean stop;
@@ -45,6 +48,7 @@ final class KafkaCounter implements Runnable {
     this.bootstrap = bootstrap;
     this.topic = topic;
     this.marker = "\"" + tag + "-";
+    this.warmMarker = "\"" + tag + "w-";
     this.stride = Percentiles.stride(capacity);
     int slots = Percentiles.slots(capacity, stride);
     this.latencies = new long[slots];
@@ -98,6 +102,9 @@ final class KafkaCounter implements Runnable {
           long nowMicros = Clock.micros();
           String v = new String(r.value(), StandardCharsets.ISO_8859_1);
           if (!v.contains(marker)) {
+            if (v.contains(warmMarker)) {
+              warmCount++;
+            }
             continue;
           }
           int at = v.indexOf("\"tn\":");
@@ -140,6 +147,11 @@ final class KafkaCounter implements Runnable {
 
   int count() {
     return count;
+  }
+
+  /** Records of the warm-up ({@code <tag>w-} ids, LoadGen's {@code --warmup}) seen; not counted in {@link #count()}. */
+  int warmCount() {
+    return warmCount;
   }
 
   long lastNanos() {

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -33,7 +34,7 @@ import org.apache.kafka.clients.admin.NewTopic;
  * LoadGen mqtt --port P [--host H] [--qos 1] [--clients 8] [--payload 200] [--messages 100000]
  *              [--window 1000] [--rate 0 (msg/s total, 0 = as fast as possible)] [--topic-prefix bench/p]
  *              [--tag T] [--subscribe] [--kafka BOOTSTRAP] [--kafka-topic edge.events]
- *              [--warmup 0] [--timeout 300] [--out FILE]
+ *              [--warmup 0] [--timeout 300] [--out FILE] [--started FILE]
  * LoadGen txn --kafka BOOTSTRAP [--producers 1] [--txns 400] [--records 100] [--pause-ms 0]
  *             [--topic bench.txn] [--out FILE]     Kafka transactions back to back ({@link TxnProbe})
  * </pre>
@@ -41,12 +42,16 @@ import org.apache.kafka.clients.admin.NewTopic;
  * publish→PUBACK percentiles, the accepted rate, the subscriber's delivered rate
  * ({@code --subscribe}: one client on {@code bench/#} at the same QoS, subscribed before the
  * publishers start), and with {@code --kafka} the rate and publish→consume latency of the
- * run's records in Kafka (read_committed).
+ * run's records in Kafka (read_committed). {@code --started FILE} is written when the measured run
+ * starts (after the warm-up), for a caller that measures other processes over the same span.
  *
  * <p>{@code --warmup N}: first publish N messages the same way (same rate, QoS, window, their
  * own client ids and tag {@code <tag>w}, not measured nor counted), so that the measured
  * latencies are not this JVM's own first seconds: the JIT compiling the client's hot paths
- * showed as a p99 of 39 ms in a 15 s run where a 45 s run of the same load had 14 ms.
+ * showed as a p99 of 39 ms in a 15 s run where a 45 s run of the same load had 14 ms. With
+ * {@code --kafka}, the measured run starts only once the warm-up's records are in Kafka (or 30 s
+ * passed without one more), so that it neither waits behind them nor is measured on cold
+ * JVMs along the chain ({@code warmup_kafka_count}, {@code warmup_kafka_wait_s}).
  */
 public final class LoadGen {
   private LoadGen() {}
@@ -140,6 +145,7 @@ public final class LoadGen {
       return 2;
     }
     Path out = o.containsKey("out") ? Path.of(o.get("out")) : null;
+    Path started = o.containsKey("started") ? Path.of(o.get("started")) : null;
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors())));
     Map<String, String> r = new LinkedHashMap<>();
@@ -166,11 +172,25 @@ public final class LoadGen {
         await(sub.subscribe(filter, qos), 30_000);
       }
       if (warmup > 0) {
+        long warm0 = System.nanoTime();
         warmUp(vertx, host, port, qos, prefix, tag + "w", payload, window, clients, warmup, rate, timeoutMs);
+        if (counter != null) {
+          // the measured run starts once the warm-up is in Kafka: what the edge still buffered of it
+          // would otherwise be forwarded first and counted against the measured run's rate
+          long w0 = System.nanoTime();
+          awaitCount(counter::warmCount, warmup, counter, timeoutMs);
+          long warm1 = System.nanoTime();
+          r.put("warmup_kafka_count", Integer.toString(counter.warmCount()));
+          r.put("warmup_kafka_wait_s", f((warm1 - w0) / 1e9));
+          r.put("warmup_kafka_rate", f0(counter.warmCount() / ((warm1 - warm0) / 1e9)));
+        }
       }
       pubs.addAll(publishers(vertx, host, port, qos, prefix, tag, payload, window, clients, messages, rate));
       connect(pubs);
 
+      if (started != null) {
+        Files.writeString(started, "started\n"); // the caller measures its processes from here
+      }
       long cpu0 = cpuNanos();
       long t0 = System.nanoTime();
       List<Future<Void>> runs = new ArrayList<>();
@@ -222,19 +242,7 @@ public final class LoadGen {
         r.put("sub_rate", f0(d / s));
       }
       if (counter != null) {
-        long last = counter.count();
-        long idleSince = System.nanoTime();
-        long kDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        while (counter.count() < acked && System.nanoTime() < kDeadline && counter.error() == null) {
-          Thread.sleep(20);
-          long c = counter.count();
-          if (c != last) {
-            last = c;
-            idleSince = System.nanoTime();
-          } else if (System.nanoTime() - idleSince > 30_000_000_000L) {
-            break;
-          }
-        }
+        awaitCount(counter::count, acked, counter, timeoutMs);
         counter.stop();
         int c = counter.count();
         double s = (counter.lastNanos() - t0) / 1e9;
@@ -276,6 +284,24 @@ public final class LoadGen {
       Files.writeString(out, sb.toString());
     }
     return exit;
+  }
+
+  /** Waits until {@code count} reaches {@code target}, the counter fails, the timeout, or 30 s pass without progress. */
+  private static void awaitCount(IntSupplier count, long target, KafkaCounter counter, long timeoutMs)
+      throws InterruptedException {
+    long last = count.getAsInt();
+    long idleSince = System.nanoTime();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    while (count.getAsInt() < target && System.nanoTime() < deadline && counter.error() == null) {
+      Thread.sleep(20);
+      long c = count.getAsInt();
+      if (c != last) {
+        last = c;
+        idleSince = System.nanoTime();
+      } else if (System.nanoTime() - idleSince > 30_000_000_000L) {
+        break;
+      }
+    }
   }
 
   /** Publishes {@code messages} unmeasured, on connections of their own, and closes them. */
