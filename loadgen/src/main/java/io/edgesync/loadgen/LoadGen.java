@@ -20,7 +20,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.IntSupplier;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -178,7 +179,7 @@ public final class LoadGen {
           // the measured run starts once the warm-up is in Kafka: what the edge still buffered of it
           // would otherwise be forwarded first and counted against the measured run's rate
           long w0 = System.nanoTime();
-          awaitCount(counter::warmCount, warmup, counter, timeoutMs);
+          awaitKafka(counter::warmCount, warmup, counter, timeoutMs);
           long warm1 = System.nanoTime();
           r.put("warmup_kafka_count", Integer.toString(counter.warmCount()));
           r.put("warmup_kafka_wait_s", f((warm1 - w0) / 1e9));
@@ -223,18 +224,7 @@ public final class LoadGen {
 
       if (subscribe) {
         // wait for the subscriber: every message, or 5 s without a new delivery
-        long last = delivered.get();
-        long idleSince = System.nanoTime();
-        while (delivered.get() < acked && System.nanoTime() < deadline + 60_000_000_000L) {
-          Thread.sleep(20);
-          long d = delivered.get();
-          if (d != last) {
-            last = d;
-            idleSince = System.nanoTime();
-          } else if (System.nanoTime() - idleSince > 5_000_000_000L) {
-            break;
-          }
-        }
+        awaitCount(delivered::get, acked, () -> false, deadline + 60_000_000_000L, 5_000_000_000L);
         long d = delivered.get();
         double s = (lastDelivery.get() - t0) / 1e9;
         r.put("sub_delivered", Long.toString(d));
@@ -242,7 +232,7 @@ public final class LoadGen {
         r.put("sub_rate", f0(d / s));
       }
       if (counter != null) {
-        awaitCount(counter::count, acked, counter, timeoutMs);
+        awaitKafka(counter::count, acked, counter, timeoutMs);
         counter.stop();
         int c = counter.count();
         double s = (counter.lastNanos() - t0) / 1e9;
@@ -286,19 +276,28 @@ public final class LoadGen {
     return exit;
   }
 
-  /** Waits until {@code count} reaches {@code target}, the counter fails, the timeout, or 30 s pass without progress. */
-  private static void awaitCount(IntSupplier count, long target, KafkaCounter counter, long timeoutMs)
+  /** {@link #awaitCount} of a Kafka count: until the counter fails, the timeout, or 30 s without progress. */
+  private static void awaitKafka(LongSupplier count, long target, KafkaCounter counter, long timeoutMs)
       throws InterruptedException {
-    long last = count.getAsInt();
+    awaitCount(count, target, () -> counter.error() != null,
+        System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs), 30_000_000_000L);
+  }
+
+  /**
+   * Waits until {@code count} reaches {@code target}, {@code failed} holds, {@code deadlineNanos}
+   * ({@link System#nanoTime}) passes, or {@code idleNanos} pass without the count moving.
+   */
+  private static void awaitCount(LongSupplier count, long target, BooleanSupplier failed, long deadlineNanos,
+      long idleNanos) throws InterruptedException {
+    long last = count.getAsLong();
     long idleSince = System.nanoTime();
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-    while (count.getAsInt() < target && System.nanoTime() < deadline && counter.error() == null) {
+    while (count.getAsLong() < target && System.nanoTime() < deadlineNanos && !failed.getAsBoolean()) {
       Thread.sleep(20);
-      long c = count.getAsInt();
+      long c = count.getAsLong();
       if (c != last) {
         last = c;
         idleSince = System.nanoTime();
-      } else if (System.nanoTime() - idleSince > 30_000_000_000L) {
+      } else if (System.nanoTime() - idleSince > idleNanos) {
         break;
       }
     }
