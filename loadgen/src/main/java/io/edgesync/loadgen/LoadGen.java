@@ -52,7 +52,8 @@ import org.apache.kafka.clients.admin.NewTopic;
  * showed as a p99 of 39 ms in a 15 s run where a 45 s run of the same load had 14 ms. With
  * {@code --kafka}, the measured run starts only once the warm-up's records are in Kafka (or 30 s
  * passed without one more), so that it neither waits behind them nor is measured on cold
- * JVMs along the chain ({@code warmup_kafka_count}, {@code warmup_kafka_wait_s}).
+ * JVMs along the chain ({@code warmup_kafka_count}, {@code warmup_kafka_wait_s}, and
+ * {@code warmup_kafka_rate}: the warm-up's own rate, from its start until it is all in Kafka).
  */
 public final class LoadGen {
   private LoadGen() {}
