@@ -34,10 +34,12 @@ import org.rocksdb.IndexType;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
 import org.rocksdb.LiveFileMetaData;
+import org.rocksdb.Range;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.SizeApproximationFlag;
 import org.rocksdb.Slice;
 import org.rocksdb.WALRecoveryMode;
 import org.rocksdb.WriteBatch;
@@ -93,6 +95,12 @@ public final class EventLog implements LogReader, AutoCloseable {
   private final long[] deletedThrough = new long[LogKeys.CLASSES];
   /** Per class, released bytes above {@link #deletedThrough} since whole files were last dropped. */
   private final long[] undeletedBytes = new long[LogKeys.CLASSES];
+  /**
+   * Per class, whether the last file drop left more than {@link #releasedOnDiskBound} released
+   * bytes on disk: the next release writes the range delete. Guarded by {@code space.lock}.
+   */
+  private final boolean[] tombstoneDue = new boolean[LogKeys.CLASSES];
+  private volatile long releasedOnDiskBound = -1;
   private final MeterRegistry registry;
   private final List<Meter> meters = new ArrayList<>();
 
@@ -621,15 +629,22 @@ public final class EventLog implements LogReader, AutoCloseable {
    * what was still live of that range (eviction may have deleted part of it) from the quota, in
    * one WriteBatch, decided and written under the space lock shared with eviction.
    *
-   * <p>Deleting the released events is deferred while a backlog is behind them. A range delete
-   * lands in the memtable next to the newest events, so the L0 file it is flushed into spans from
-   * the released position to the newest key, and compacting that file rewrites every live event
-   * in between: during a catch-up, the whole backlog, again at each L0 compaction. So the range
-   * delete is written only once the released events it covers are at least as many as the events
-   * after them ({@code pending >= behind}): each compaction it causes frees at least as much as it
-   * rewrites. Meanwhile, after each file's worth of released bytes ({@link #logFileBytes}), the SST
-   * files wholly below the released position are dropped ({@code DeleteFilesInRange}: no rewrite). Readers
-   * never see the deferred events: every read starts at the first live (or retained) classSeq.
+   * <p>The released events are deleted by dropping whole SST files, not by range deletes, while
+   * live events follow them. A range delete lands in the memtable next to the newest events, so
+   * the L0 file it is flushed into spans from the oldest event it covers to the newest key: it
+   * overlaps the files below it, and the compaction it causes rewrites every live event in
+   * between, at steady state as during a catch-up. Without it, a class's L0 files do not overlap
+   * (its keys only grow) and reach the bottom level as trivial moves. So, after each file's worth
+   * of released bytes ({@link #logFileBytes}), the files wholly below the released position are
+   * dropped ({@code DeleteFilesInRange}: a MANIFEST update, no rewrite). The range delete is
+   * written only when it rewrites nothing live or when file drops fall behind:
+   * <ul>
+   *   <li>the class is drained (nothing live after the released position): its merges only drop;
+   *   <li>more than {@link #releasedOnDiskBound} bytes of released events are still in SST files
+   *       after a drop (files that straddle classes, L0 files of several classes, or retained
+   *       events): a bound on the dead space, at the price of one rewrite.
+   * </ul>
+   * Readers never see the deferred events: every read starts at the first live (or retained) classSeq.
    */
   @Override
   public void release(Priority c, long classSeq) {
@@ -637,6 +652,7 @@ public final class EventLog implements LogReader, AutoCloseable {
     try {
       checkOpen();
       int code = c.code();
+      long dropFrom = -1;
       long dropBelow = -1;
       synchronized (space.lock) {
         long current = space.released.get(code);
@@ -657,7 +673,7 @@ public final class EventLog implements LogReader, AutoCloseable {
         // they count as released (outside the quota)
         long deleteThrough = classSeq - retainReleased;
         long deleted = deletedThrough[code];
-        boolean rangeDelete = deleteThrough > deleted && deleteThrough - deleted >= last - deleteThrough;
+        boolean rangeDelete = deleteThrough > deleted && (deleteThrough == last || tombstoneDue[code]);
         long bytes = 0;
         try (WriteBatch batch = new WriteBatch()) {
           batch.put(metaCf, LogKeys.released(code), LogKeys.longValue(classSeq));
@@ -678,20 +694,64 @@ public final class EventLog implements LogReader, AutoCloseable {
         if (rangeDelete) {
           deletedThrough[code] = deleteThrough;
           undeletedBytes[code] = 0;
+          tombstoneDue[code] = false;
+          // the files wholly below go unread: the tombstone's compaction reads only what straddles it
+          dropBelow = deleteThrough + 1;
         } else if (deleteThrough > deleted) {
           undeletedBytes[code] += bytes;
           if (undeletedBytes[code] >= logFileBytes(settings.quota().quotaBytes())) {
             undeletedBytes[code] = 0;
+            dropFrom = deleted + 1;
             dropBelow = deleteThrough + 1;
           }
         }
       }
       if (dropBelow > 0) {
         dropFilesBelow(c, dropBelow);
+        if (dropFrom > 0 && releasedOnDisk(c, dropFrom, dropBelow) > releasedOnDiskBound()) {
+          synchronized (space.lock) {
+            tombstoneDue[code] = true;
+          }
+        }
       }
       writer.roomFreed();
     } finally {
       lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * Bytes of {@code c}'s events {@code from .. below - 1} still in SST files (RocksDB's estimate
+   * from the files' index; the memtables are not counted: a flush keeps them). -1 if unknown.
+   */
+  private long releasedOnDisk(Priority c, long from, long below) {
+    try (Slice start = new Slice(LogKeys.logKey(c.code(), from)); Slice limit = new Slice(LogKeys.logKey(c.code(), below))) {
+      return db.getApproximateSizes(logCf, List.of(new Range(start, limit)), SizeApproximationFlag.INCLUDE_FILES)[0];
+    } catch (RuntimeException e) {
+      LOG.warn("[db: {}] estimating the released bytes of {} on disk failed: {}", dbPath, c.label(), e.toString());
+      return -1;
+    }
+  }
+
+  /**
+   * Most bytes of released events of one class left in SST files after a file drop before a range
+   * delete is written ({@link #release}): two files' worth ({@link #logFileBytes}), so about 1/16
+   * of the quota (at most 128 MiB), above the L0 files a single flowing class leaves.
+   */
+  private long releasedOnDiskBound() {
+    long bound = releasedOnDiskBound;
+    return bound >= 0 ? bound : 2 * logFileBytes(settings.quota().quotaBytes());
+  }
+
+  /** Tests: overrides {@link #releasedOnDiskBound()} ({@code -1}: the default). */
+  void releasedOnDiskBound(long bytes) {
+    releasedOnDiskBound = bytes;
+  }
+
+  /** Tests: the classSeq through which a range delete covers {@code c}'s released events. */
+  long deletedThrough(Priority c) {
+    synchronized (space.lock) {
+      return deletedThrough[c.code()];
     }
   }
 

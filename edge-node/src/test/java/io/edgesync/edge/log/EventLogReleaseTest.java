@@ -43,6 +43,11 @@ class EventLogReleaseTest {
   private static final int STEPS = 30;
   private static final int RELEASE_STEP = 2_000;
   private static final int NEW_PER_STEP = 1_000;
+  /** 128 MiB quota: 4 MiB log files, file drops every 4 MiB of released events. */
+  private static final LogSettings STEADY = new LogSettings(65_536, 64L * 1024 * 1024, 4096)
+      .withQuota(new QuotaSettings(128L * 1024 * 1024, 0.95, 0.90, QuotaSettings.defaultPolicies()));
+  private static final int STEP = 2_000;
+  private static final int LAG = 500;
 
   @TempDir
   Path dir;
@@ -100,6 +105,73 @@ class EventLogReleaseTest {
     log.compactColumnFamily("log");
     assertEquals(0, log.columnFamilyProperty("log", "rocksdb.estimate-num-keys"), describe(log.columnFamilyFiles("log")));
     log.close();
+  }
+
+  @Test
+  void atSteadyStateFlushedFilesReachTheBottomWithoutARewriteAndReleasedOnesAreDropped(Vertx vertx) {
+    // GIVEN a node whose forwarder runs a few batches behind ingest (4 MiB log files)
+    EventLog log = EventLog.open(dir.resolve("db"), STEADY, vertx, new SimpleMeterRegistry());
+    long fileBytes = EventLog.logFileBytes(STEADY.quota().quotaBytes());
+
+    // WHEN 60 steps append 2,000 events each, release all but the last 500 and flush (an L0
+    // file per step; L0 compactions run every 4 steps)
+    Set<String> flushed = steadyState(vertx, log, 60);
+    awaitNoCompaction(log);
+
+    // THEN no range delete was written and no compaction rewrote a file: every file is one a
+    // flush wrote, moved down as it was
+    assertEquals(0, log.deletedThrough(NORMAL));
+    List<LiveFileMetaData> after = log.columnFamilyFiles("log");
+    Set<String> names = after.stream().map(LiveFileMetaData::fileName).collect(Collectors.toSet());
+    assertTrue(flushed.containsAll(names), "rewritten: " + describe(after));
+    // (DeleteFilesInRange leaves L0 alone: the files dropped below were moved down first)
+    // AND the files of released events were dropped: of ~40 MB appended, what is left released
+    // is at most a file's worth waiting for the next drop, the L0 files and one straddling file
+    long released = 60L * STEP - LAG;
+    long maxFile = after.stream().mapToLong(LiveFileMetaData::size).max().orElse(0);
+    long releasedBytes = after.stream().filter(f -> classSeq(f.largestKey()) <= released)
+        .mapToLong(LiveFileMetaData::size).sum();
+    assertTrue(releasedBytes <= fileBytes + 5 * maxFile, releasedBytes + " bytes of released files: " + describe(after));
+    assertTrue(flushed.size() - after.size() >= 40, flushed.size() + " files flushed, left " + describe(after));
+    assertEquals(released + 1, firstClassSeq(log.read(NORMAL, 1, 10, 1 << 20)));
+
+    // WHEN the class drains
+    log.release(NORMAL, log.lastClassSeq(NORMAL));
+
+    // THEN a range delete covers it all (it rewrites nothing live): a compaction leaves no event
+    assertEquals(60L * STEP, log.deletedThrough(NORMAL));
+    log.compactColumnFamily("log");
+    assertEquals(0, log.columnFamilyProperty("log", "rocksdb.estimate-num-keys"), describe(log.columnFamilyFiles("log")));
+    log.close();
+  }
+
+  @Test
+  void releasedEventsLeftOnDiskAboveTheBoundGetARangeDelete(Vertx vertx) {
+    // GIVEN the same steady state, with a bound of released bytes left on disk smaller than
+    // the L0 files always hold
+    EventLog log = EventLog.open(dir.resolve("db"), STEADY, vertx, new SimpleMeterRegistry());
+    log.releasedOnDiskBound(64 * 1024);
+
+    // WHEN the forwarder releases as before
+    steadyState(vertx, log, 30);
+
+    // THEN the releases after a file drop wrote range deletes, each through its released position
+    long deleted = log.deletedThrough(NORMAL);
+    assertTrue(deleted > 0 && deleted <= 30L * STEP - LAG, "deleted through " + deleted);
+    assertEquals(30L * STEP - LAG + 1, firstClassSeq(log.read(NORMAL, 1, 10, 1 << 20)));
+    log.close();
+  }
+
+  /** {@code steps} × (append {@link #STEP} events, release all but the last {@link #LAG}, flush); the L0 files flushed. */
+  private static Set<String> steadyState(Vertx vertx, EventLog log, int steps) {
+    Set<String> flushed = new java.util.HashSet<>();
+    for (int step = 1; step <= steps; step++) {
+      append(vertx, log, (step - 1) * STEP, STEP);
+      log.release(NORMAL, (long) step * STEP - LAG);
+      log.flushColumnFamily("log");
+      log.columnFamilyFiles("log").stream().filter(f -> f.level() == 0).forEach(f -> flushed.add(f.fileName()));
+    }
+    return flushed;
   }
 
   private static void awaitNoCompaction(EventLog log) {
