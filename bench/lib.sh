@@ -49,3 +49,19 @@ jit_ticks() {
   cat /proc/"$1"/task/*/stat 2>/dev/null | awk 'index($0, "(C1 Compiler") || index($0, "(C2 Compiler") {
     sub(/^.*\) /, ""); s += $12 + $13 } END { print s + 0 }'
 }
+
+# logtime: now on the clock of RocksDB's info LOG (local time, second precision)
+logtime() { date +%Y/%m/%d-%H:%M:%S; }
+# rocks_compaction DIR FROM TO: the edge's RocksDB flushes and compactions between two logtimes,
+# summed from the info LOG files in DIR ("compacted to", "Moved", "Level-0 flush table" lines):
+# "log R / W MB (N files moved down untouched), dedup R / W MB; flushed F MB"
+rocks_compaction() {
+  { cat "$1"/LOG.old.* "$1"/LOG 2>/dev/null || true; } | perl -ne '
+    BEGIN { ($from, $to) = splice(@ARGV, 0, 2) }
+    next unless /^(\d{4}\/\d\d\/\d\d-\d\d:\d\d:\d\d)/ && $1 ge $from && $1 le $to;
+    if (/\[(\w+)\] compacted to:.* MB in\(([\d.]+), ([\d.]+).* out\(([\d.]+)/) { $r{$1} += $2 + $3; $w{$1} += $4 }
+    if (/\[(\w+)\] Moved #(\d+) files/) { $m{$1} += $2 }
+    if (/\[\w+\] \[JOB \d+\] Level-0 flush table #\d+: (\d+) bytes/) { $f += $1 / 1e6 }
+    END { printf "log %.0f / %.0f MB (%d files moved down untouched), dedup %.0f / %.0f MB; flushed %.0f MB\n",
+      $r{log}, $w{log}, $m{log}, $r{dedup}, $w{dedup}, $f }' "$2" "$3"
+}

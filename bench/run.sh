@@ -14,7 +14,7 @@
 #      load of 20 % of B's rate goes on (target 4)
 #   F  latency run at 20 % of phase D's rate, once the JVMs' JIT compilers are quiet at that rate
 #      (after 5 s unmeasured): p99 publish→PUBACK and publish→Kafka
-#   G  (--soak only) 10 minutes at 50 % of phase D's rate, edge RSS sampled every 30 s
+#   G  (--soak only) 10 minutes at 50 % of phase D's rate, edge RSS and disk sampled every 30 s
 #
 #   bench/run.sh [--quick] [--soak] [--jfr] [--qos 0|1] [--clients N] [--payload BYTES]
 #                [--messages N] [--window N]
@@ -286,6 +286,7 @@ fi
   --kafka "localhost:$P_KAFKA" --timeout 300 --started "$RUN/e2e.started" --out "$RUN/e2e.kv" > "$LOGS/loadgen-e2e.log" 2>&1 &
 E2E_PID=$!; PIDS+=("$E2E_PID")
 while [ ! -f "$RUN/e2e.started" ] && kill -0 "$E2E_PID" 2>/dev/null; do sleep 0.1; done
+D_LOG0=$(logtime)
 be0=$(metric "$EM" edge_forward_batch_events_sum); bc0=$(metric "$EM" edge_forward_batch_events_count)
 bb0=$(metric "$EM" edge_forward_batch_bytes_sum)
 te0=$(ticks "$EDGE_PID"); tc0=$(ticks "$CLOUD_PID"); tk0=$(ticks "$KAFKA_PID"); b0=$(busy)
@@ -300,6 +301,7 @@ if [ "$JFR" = 1 ]; then
 fi
 wait "$E2E_PID" || { say "load generator (e2e) reported a failure:"; tail -n 5 "$LOGS/loadgen-e2e.log" >&2; }
 [ -f "$RUN/e2e.kv" ] || { say "no results from e2e"; exit 1; }
+D_ROCKS=$(rocks_compaction "$EDGE_DATA/rocksdb" "$D_LOG0" "$(logtime)")
 E2E_S=$(kv "$RUN/e2e.kv" loadgen_wall_s)
 te=$(( $(ticks "$EDGE_PID") - te0 )); tc=$(( $(ticks "$CLOUD_PID") - tc0 )); tk=$(( $(ticks "$KAFKA_PID") - tk0 ))
 E2E_EDGE_CPU=$(cores "$te" "$E2E_S"); E2E_CLOUD_CPU=$(cores "$tc" "$E2E_S"); E2E_KAFKA_CPU=$(cores "$tk" "$E2E_S")
@@ -387,7 +389,7 @@ c2_first=""; c2_last=""; c2_written=0; c2_drained=0
 while kill -0 "$LIVE_PID" 2>/dev/null; do
   w=$(( $(metric "$CM" cloud_events_written_total) - C2_W0 )); now=$(date +%s.%N)
   if [ -z "$c2_first" ] && [ "${w:-0}" -gt 0 ]; then
-    c2_first=$now; te0=$(ticks "$EDGE_PID"); tc0=$(ticks "$CLOUD_PID"); tk0=$(ticks "$KAFKA_PID")
+    c2_first=$now; te0=$(ticks "$EDGE_PID"); tc0=$(ticks "$CLOUD_PID"); tk0=$(ticks "$KAFKA_PID"); C2_LOG0=$(logtime)
   fi
   if [ -n "$c2_first" ]; then
     # the last sample stands for the period when the backlog does not drain while the live load runs
@@ -397,6 +399,7 @@ while kill -0 "$LIVE_PID" 2>/dev/null; do
   sleep 0.25
 done
 C2_S=$(calc "%.2f" "${c2_last:-0} - ${c2_first:-0}")
+C2_ROCKS=$(rocks_compaction "$EDGE_DATA/rocksdb" "${C2_LOG0:-$(logtime)}" "$(logtime)")
 C2_EDGE_CPU=$(cores $(( $(ticks "$EDGE_PID") - ${te0:-0} )) "$C2_S")
 C2_CLOUD_CPU=$(cores $(( $(ticks "$CLOUD_PID") - ${tc0:-0} )) "$C2_S")
 C2_KAFKA_CPU=$(cores $(( $(ticks "$KAFKA_PID") - ${tk0:-0} )) "$C2_S")
@@ -474,9 +477,9 @@ if [ "$SOAK" = 1 ]; then
     > "$LOGS/loadgen-soak.log" 2>&1 &
   SOAK_PID=$!; PIDS+=("$SOAK_PID")
   # RSS = anonymous (heap, native) + file-backed (the mapped jar and native libraries, shared)
-  SOAK_TABLE="| t (s) | edge RSS (MB) | of it anonymous / file-backed (MB) | RocksDB cache incl. memtables (MB) | backlog |"$'\n'"|---|---|---|---|---|"
+  SOAK_TABLE="| t (s) | edge RSS (MB) | of it anonymous / file-backed (MB) | RocksDB cache incl. memtables (MB) | backlog | edge RocksDB on disk (MB) |"$'\n'"|---|---|---|---|---|---|"
   for ((s=0; s<=SOAK_SECONDS; s+=30)); do
-    SOAK_TABLE+=$'\n'"| $s | $(( $(status_kb "$EDGE_PID" VmRSS) / 1024 )) | $(( $(status_kb "$EDGE_PID" RssAnon) / 1024 )) / $(( $(status_kb "$EDGE_PID" RssFile) / 1024 )) | $(( $(metric "$EM" 'edge_log_rocksdb_memory_bytes{kind="block_cache"}') / 1048576 )) | $(metric "$EM" edge_log_backlog_events) |"
+    SOAK_TABLE+=$'\n'"| $s | $(( $(status_kb "$EDGE_PID" VmRSS) / 1024 )) | $(( $(status_kb "$EDGE_PID" RssAnon) / 1024 )) / $(( $(status_kb "$EDGE_PID" RssFile) / 1024 )) | $(( $(metric "$EM" 'edge_log_rocksdb_memory_bytes{kind="block_cache"}') / 1048576 )) | $(metric "$EM" edge_log_backlog_events) | $(( $(metric "$EM" edge_buffer_disk_bytes) / 1048576 )) |"
     kill -0 "$SOAK_PID" 2>/dev/null || break
     sleep 30
   done
@@ -543,6 +546,7 @@ REPORT="$RESULTS/$STAMP.md"
   echo "| C2 catch-up with live ingest | backlog of $BACKLOG_C2 (built while cloud-ingest was $([ "$C2_OUTAGE" = pause ] && echo "paused: warm" || echo "restarted: cold")) + live load of $LIVE_RATE msg/s (20 % of B): events/s written to Kafka until the backlog was down to ≤ $DRAINED_AT | $CATCHUP_LIVE_RATE (in $C2_S s) |"
   echo "| C2 catch-up with live ingest | live load accepted (msg/s) / publish→PUBACK p50 / p99 (ms) meanwhile | $(kv "$RUN/live.kv" accepted_rate) / $(kv "$RUN/live.kv" puback_p50_ms) / $(kv "$RUN/live.kv" puback_p99_ms) |"
   echo "| C2 catch-up with live ingest | CPU (cores): edge / cloud / broker | $C2_EDGE_CPU / $C2_CLOUD_CPU / $C2_KAFKA_CPU |"
+  echo "| C2 catch-up with live ingest | edge RocksDB compaction read / written meanwhile (its info LOG) | $C2_ROCKS |"
   echo "| D end to end | accepted at the edge (events/s) | $(kv "$RUN/e2e.kv" accepted_rate) |"
   echo "| D end to end | sustained in Kafka, read_committed (events/s), after a warm-up of $E2E_WARMUP in Kafka (the warm-up's own rate, cold JVMs) | $K ($(kv "$RUN/e2e.kv" kafka_count) of $MESSAGES; warm-up $(kv "$RUN/e2e.kv" warmup_kafka_rate)) |"
   echo "| D end to end | publish→PUBACK p50 / p99 (ms) | $(kv "$RUN/e2e.kv" puback_p50_ms) / $(kv "$RUN/e2e.kv" puback_p99_ms) |"
@@ -553,6 +557,7 @@ REPORT="$RESULTS/$STAMP.md"
   echo "| D end to end | CPU (cores): edge / cloud / broker / load generator / other processes | $E2E_EDGE_CPU / $E2E_CLOUD_CPU / $E2E_KAFKA_CPU / $E2E_LG_CPU / $OTHER_D |"
   echo "| D end to end | of that, JIT compiler threads: edge / cloud / broker (cores) | $E2E_JIT |"
   echo "| D end to end | edge peak RSS VmHWM during D / since start (MB) | $(( E2E_HWM / 1024 )) / $(( PEAK_HWM / 1024 )) |"
+  echo "| D end to end | edge RocksDB compaction read / written during D (its info LOG) | $D_ROCKS |"
   echo "| E ProducerPerformance | $PP_RECORDS × $RECORD_SIZE B after $PP_WARMUP of warm-up (--warmup-records), 3 partitions, acks=all linger.ms=5 batch.size=131072 (records/s; the whole run) | $PP_RATE (${PP_ALL_RATE:-n/a}) |"
   echo "| F latency at $LAT_RATE msg/s | edge backlog when F started (events; C2's catch-up waited for) | $BACKLOG_BEFORE_F |"
   echo "| F latency at $LAT_RATE msg/s | settling before F at its rate until the JIT compilers were quiet (s; compiler ticks of edge/cloud/broker per 10 s, quiet at ≤ $(( HZ / 2 )) together) | $SETTLE_S, $SETTLED ($SETTLE_WINDOWS) |"
