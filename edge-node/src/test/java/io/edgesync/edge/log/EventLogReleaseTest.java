@@ -102,8 +102,7 @@ class EventLogReleaseTest {
 
     // THEN a range delete covers every released event: a compaction leaves no event on disk
     assertEquals(List.of(), log.read(NORMAL, 1, 10, 1 << 20));
-    log.compactColumnFamily("log");
-    assertEquals(0, log.columnFamilyProperty("log", "rocksdb.estimate-num-keys"), describe(log.columnFamilyFiles("log")));
+    assertNothingLeftAfterACompaction(log);
     log.close();
   }
 
@@ -140,8 +139,7 @@ class EventLogReleaseTest {
 
     // THEN a range delete covers it all (it rewrites nothing live): a compaction leaves no event
     assertEquals(60L * STEP, log.deletedThrough(NORMAL));
-    log.compactColumnFamily("log");
-    assertEquals(0, log.columnFamilyProperty("log", "rocksdb.estimate-num-keys"), describe(log.columnFamilyFiles("log")));
+    assertNothingLeftAfterACompaction(log);
     log.close();
   }
 
@@ -172,6 +170,11 @@ class EventLogReleaseTest {
       log.columnFamilyFiles("log").stream().filter(f -> f.level() == 0).forEach(f -> flushed.add(f.fileName()));
     }
     return flushed;
+  }
+
+  private static void assertNothingLeftAfterACompaction(EventLog log) {
+    log.compactColumnFamily("log");
+    assertEquals(0, log.columnFamilyProperty("log", "rocksdb.estimate-num-keys"), describe(log.columnFamilyFiles("log")));
   }
 
   private static void awaitNoCompaction(EventLog log) {
