@@ -4,6 +4,7 @@ import io.edgesync.edge.dedup.DedupIndex;
 import io.edgesync.edge.dedup.DedupKey;
 import io.edgesync.edge.dedup.DedupStats;
 import io.edgesync.model.Priority;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -101,6 +102,8 @@ public final class EventLog implements LogReader, AutoCloseable {
    */
   private final boolean[] tombstoneDue = new boolean[LogKeys.CLASSES];
   private volatile long releasedOnDiskBound = -1;
+  /** Per class, range deletes written on release: [0] the class was drained, [1] past the bound. */
+  private final Counter[][] releaseDeletes = new Counter[LogKeys.CLASSES][2];
   private final MeterRegistry registry;
   private final List<Meter> meters = new ArrayList<>();
 
@@ -174,6 +177,14 @@ public final class EventLog implements LogReader, AutoCloseable {
       meters.add(FunctionCounter.builder("edge.log.evicted.bytes", space, sp -> sp.bytesEvicted.get(p.code()))
           .description("envelope bytes evicted at the disk quota (persisted total)")
           .tag("class", p.label()).register(registry));
+      String[] reasons = {"drained", "bound"};
+      for (int r = 0; r < reasons.length; r++) {
+        releaseDeletes[p.code()][r] = Counter.builder("edge.log.release.range.deletes")
+            .description("range deletes of released events (drained: nothing live after them; bound: files"
+                + " dropped whole left too many released bytes on disk)")
+            .tag("class", p.label()).tag("reason", reasons[r]).register(registry);
+        meters.add(releaseDeletes[p.code()][r]);
+      }
     }
     meters.add(Gauge.builder("edge.buffer.used.bytes", space, LogSpace::usedBytes)
         .description("live envelope bytes in the log (what the quota counts)").register(registry));
@@ -695,6 +706,7 @@ public final class EventLog implements LogReader, AutoCloseable {
         }
         space.released.set(code, classSeq);
         if (rangeDelete) {
+          releaseDeletes[code][deleteThrough == last ? 0 : 1].increment();
           deletedThrough[code] = deleteThrough;
           undeletedBytes[code] = 0;
           tombstoneDue[code] = false;

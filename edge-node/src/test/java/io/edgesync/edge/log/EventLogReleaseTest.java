@@ -109,7 +109,8 @@ class EventLogReleaseTest {
   @Test
   void atSteadyStateFlushedFilesReachTheBottomWithoutARewriteAndReleasedOnesAreDropped(Vertx vertx) {
     // GIVEN a node whose forwarder runs a few batches behind ingest (4 MiB log files)
-    EventLog log = EventLog.open(dir.resolve("db"), STEADY, vertx, new SimpleMeterRegistry());
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    EventLog log = EventLog.open(dir.resolve("db"), STEADY, vertx, registry);
     long fileBytes = EventLog.logFileBytes(STEADY.quota().quotaBytes());
 
     // WHEN 60 steps append 2,000 events each, release all but the last 500 and flush (an L0
@@ -139,6 +140,8 @@ class EventLogReleaseTest {
 
     // THEN a range delete covers it all (it rewrites nothing live): a compaction leaves no event
     assertEquals(60L * STEP, log.deletedThrough(NORMAL));
+    assertEquals(1.0, rangeDeletes(registry, "drained"));
+    assertEquals(0.0, rangeDeletes(registry, "bound"));
     assertNothingLeftAfterACompaction(log);
     log.close();
   }
@@ -147,7 +150,8 @@ class EventLogReleaseTest {
   void releasedEventsLeftOnDiskAboveTheBoundGetARangeDelete(Vertx vertx) {
     // GIVEN the same steady state, with a bound of released bytes left on disk smaller than
     // the L0 files always hold
-    EventLog log = EventLog.open(dir.resolve("db"), STEADY, vertx, new SimpleMeterRegistry());
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    EventLog log = EventLog.open(dir.resolve("db"), STEADY, vertx, registry);
     log.releasedOnDiskBound(64 * 1024);
 
     // WHEN the forwarder releases as before
@@ -156,6 +160,7 @@ class EventLogReleaseTest {
     // THEN the releases after a file drop wrote range deletes, each through its released position
     long deleted = log.deletedThrough(NORMAL);
     assertTrue(deleted > 0 && deleted <= 30L * STEP - LAG, "deleted through " + deleted);
+    assertTrue(rangeDeletes(registry, "bound") >= 1, "counted");
     assertEquals(30L * STEP - LAG + 1, firstClassSeq(log.read(NORMAL, 1, 10, 1 << 20)));
     log.close();
   }
@@ -170,6 +175,10 @@ class EventLogReleaseTest {
       log.columnFamilyFiles("log").stream().filter(f -> f.level() == 0).forEach(f -> flushed.add(f.fileName()));
     }
     return flushed;
+  }
+
+  private static double rangeDeletes(SimpleMeterRegistry registry, String reason) {
+    return registry.get("edge.log.release.range.deletes").tag("class", "normal").tag("reason", reason).counter().count();
   }
 
   private static void assertNothingLeftAfterACompaction(EventLog log) {
