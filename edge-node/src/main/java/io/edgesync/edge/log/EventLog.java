@@ -425,7 +425,8 @@ public final class EventLog implements LogReader, AutoCloseable {
   /**
    * Target size of the {@code log} column family's SST files: 1/32 of the disk quota, between 2 and
    * 64 MiB (RocksDB's default, reached from a 2 GiB quota on). Released events still in a file
-   * that is not wholly released wait for the next range delete, so this bounds that dead space.
+   * that is not wholly released wait for its drop (or a range delete, {@link #release}), so this
+   * bounds that dead space.
    */
   static long logFileBytes(long quotaBytes) {
     return Math.max(2L << 20, Math.min(64L << 20, quotaBytes / 32));

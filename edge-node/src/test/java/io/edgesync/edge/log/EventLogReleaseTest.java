@@ -124,7 +124,6 @@ class EventLogReleaseTest {
     List<LiveFileMetaData> after = log.columnFamilyFiles("log");
     Set<String> names = after.stream().map(LiveFileMetaData::fileName).collect(Collectors.toSet());
     assertTrue(flushed.containsAll(names), "rewritten: " + describe(after));
-    // (DeleteFilesInRange leaves L0 alone: the files dropped below were moved down first)
     // AND the files of released events were dropped: of ~40 MB appended, what is left released
     // is at most a file's worth waiting for the next drop, the L0 files and one straddling file
     long released = 60L * STEP - LAG;
@@ -132,6 +131,7 @@ class EventLogReleaseTest {
     long releasedBytes = after.stream().filter(f -> classSeq(f.largestKey()) <= released)
         .mapToLong(LiveFileMetaData::size).sum();
     assertTrue(releasedBytes <= fileBytes + 5 * maxFile, releasedBytes + " bytes of released files: " + describe(after));
+    // (DeleteFilesInRange leaves L0 alone: the files dropped were moved down first)
     assertTrue(flushed.size() - after.size() >= 40, flushed.size() + " files flushed, left " + describe(after));
     assertEquals(released + 1, firstClassSeq(log.read(NORMAL, 1, 10, 1 << 20)));
 
