@@ -104,6 +104,8 @@ public final class EventLog implements LogReader, AutoCloseable {
   private volatile long releasedOnDiskBound = -1;
   /** Per class, range deletes written on release: [0] the class was drained, [1] past the bound. */
   private final Counter[][] releaseDeletes = new Counter[LogKeys.CLASSES][2];
+  /** Gaps a release had to read to count their bytes ({@link #releasedBytes}). */
+  private final Counter releaseScans;
   private final MeterRegistry registry;
   private final List<Meter> meters = new ArrayList<>();
 
@@ -186,6 +188,10 @@ public final class EventLog implements LogReader, AutoCloseable {
         meters.add(releaseDeletes[p.code()][r]);
       }
     }
+    releaseScans = Counter.builder("edge.log.release.scans")
+        .description("stretches of released events read again to count their bytes (no forwarder read covered them)")
+        .register(registry);
+    meters.add(releaseScans);
     meters.add(Gauge.builder("edge.buffer.used.bytes", space, LogSpace::usedBytes)
         .description("live envelope bytes in the log (what the quota counts)").register(registry));
     meters.add(Gauge.builder("edge.buffer.quota.bytes", space, sp -> sp.quota.quotaBytes())
@@ -524,20 +530,32 @@ public final class EventLog implements LogReader, AutoCloseable {
       int code = c.code();
       long first = Math.max(space.evicted.get(code), space.released.get(code) - retainReleased) + 1;
       byte[] from = LogKeys.logKey(code, Math.max(first, fromClassSeq));
+      long generation = space.readSpans.generation(code);
       try (Slice lower = new Slice(from);
            Slice upper = new Slice(LogKeys.classEnd(c.code()));
            ReadOptions options = new ReadOptions().setFillCache(false)
                .setIterateLowerBound(lower).setIterateUpperBound(upper);
            RocksIterator it = db.newIterator(logCf, options)) {
+        byte[] key = new byte[LogKeys.LOG_KEY_BYTES];
+        long start = 0;
         for (it.seek(from); it.isValid() && out.size() < maxEvents; it.next()) {
           byte[] value = it.value();
           if (!out.isEmpty() && bytes + value.length > maxBytes) {
             break;
           }
+          if (out.isEmpty()) {
+            it.key(key);
+            start = LogKeys.classSeqOf(key);
+          }
           out.add(value);
           bytes += value.length;
         }
         it.status();
+        // a class's live events have consecutive class sequence numbers: the run is start .. start + n - 1
+        // (checked against the key after it, when there is one)
+        if (!out.isEmpty() && (!it.isValid() || (it.key(key) == key.length && LogKeys.classSeqOf(key) == start + out.size()))) {
+          space.readSpans.record(code, generation, start, start + out.size() - 1, bytes);
+        }
       } catch (RocksDBException e) {
         throw new EventLogException(dbPath, "read of " + c.label() + " from classSeq " + fromClassSeq, e);
       }
@@ -693,7 +711,7 @@ public final class EventLog implements LogReader, AutoCloseable {
         try (WriteBatch batch = new WriteBatch()) {
           batch.put(metaCf, LogKeys.released(code), LogKeys.longValue(classSeq));
           if (liveFrom <= classSeq) {
-            bytes = LogSpace.sizes(db, logCf, code, liveFrom, classSeq, Long.MAX_VALUE)[0];
+            bytes = releasedBytes(code, liveFrom, classSeq);
             batch.put(metaCf, LogKeys.bytesReleased(code), LogKeys.longValue(space.bytesReleased.get(code) + bytes));
           }
           if (rangeDelete) {
@@ -706,6 +724,7 @@ public final class EventLog implements LogReader, AutoCloseable {
           throw new EventLogException(dbPath, "release of " + c.label() + " up to classSeq " + classSeq, e);
         }
         space.released.set(code, classSeq);
+        space.readSpans.dropThrough(code, classSeq);
         if (rangeDelete) {
           releaseDeletes[code][deleteThrough == last ? 0 : 1].increment();
           deletedThrough[code] = deleteThrough;
@@ -734,6 +753,20 @@ public final class EventLog implements LogReader, AutoCloseable {
     } finally {
       lifecycle.readLock().unlock();
     }
+  }
+
+  /**
+   * Envelope bytes of class {@code code}'s events {@code from .. to}: from what the forwarder's
+   * reads returned ({@link ReadSpans}), reading only the events no read covered.
+   */
+  private long releasedBytes(int code, long from, long to) throws RocksDBException {
+    List<long[]> gaps = new ArrayList<>(1);
+    long bytes = space.readSpans.covered(code, from, to, gaps);
+    for (long[] gap : gaps) {
+      releaseScans.increment();
+      bytes += LogSpace.sizes(db, logCf, code, gap[0], gap[1], Long.MAX_VALUE)[0];
+    }
+    return bytes;
   }
 
   /**

@@ -576,6 +576,7 @@ public final class GroupCommitWriter {
       }
       ledger.written();
       space.evicted.set(c, to);
+      space.readSpans.dropThrough(c, to);
       space.evictedEvents.addAndGet(c, count);
       space.bytesEvicted.addAndGet(c, bytes);
       LOG.warn("[db: {}] [class: {}] disk quota: evicted classSeq {}..{} ({} events, {} bytes); loss ledger event "
@@ -681,6 +682,7 @@ public final class GroupCommitWriter {
         return Long.MIN_VALUE;
       }
       ledger.written();
+      space.readSpans.rewritten(c, to);
       space.evicted.set(c, keptFrom - 1);
       space.bytesEvicted.addAndGet(c, bytes);
       space.bytesAppended.addAndGet(c, summaryBytes);

@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
  */
 final class LogKeys {
   static final int CLASSES = Priority.values().length;
+  /** A {@code log} key: the class code (1 byte), then the class sequence number (8, big-endian). */
+  static final int LOG_KEY_BYTES = 9;
   static final byte[] NEXT_SEQ = ascii("next.seq");
   private static final byte[][] NEXT_CLASS_SEQ = new byte[CLASSES][];
   private static final byte[][] RELEASED = new byte[CLASSES][];
@@ -71,7 +73,12 @@ final class LogKeys {
 
   /** {@code log} key of class {@code classCode}, sequence {@code classSeq}. */
   static byte[] logKey(int classCode, long classSeq) {
-    return ByteBuffer.allocate(9).put((byte) classCode).putLong(classSeq).array();
+    return ByteBuffer.allocate(LOG_KEY_BYTES).put((byte) classCode).putLong(classSeq).array();
+  }
+
+  /** The class sequence number of a {@code log} key. */
+  static long classSeqOf(byte[] logKey) {
+    return ByteBuffer.wrap(logKey).getLong(1);
   }
 
   /** First key after every key of class {@code classCode} (exclusive upper bound). */

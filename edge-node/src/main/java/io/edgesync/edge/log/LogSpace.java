@@ -34,6 +34,8 @@ final class LogSpace {
   static final int LEDGER_KEPT = 20;
   /** Envelope offset of the ingest time (docs/PROTOCOL.md, envelope v1). */
   private static final int INGEST_TIME_OFFSET = 27;
+  /** Read runs kept per class (~1 per forwarded batch; the in-flight window holds far fewer). */
+  static final int READ_SPANS_PER_CLASS = 4096;
 
   /** Guards release and eviction decisions and their writes. */
   final Object lock = new Object();
@@ -44,6 +46,8 @@ final class LogSpace {
   final AtomicLongArray bytesReleased = new AtomicLongArray(LogKeys.CLASSES);
   final AtomicLongArray bytesEvicted = new AtomicLongArray(LogKeys.CLASSES);
   final AtomicLong evictions = new AtomicLong();
+  /** What reads returned, so releases count their bytes without reading the events again. */
+  final ReadSpans readSpans = new ReadSpans(LogKeys.CLASSES, READ_SPANS_PER_CLASS);
   private final Deque<JsonObject> ledger = new ArrayDeque<>();
 
   // sampled by the writer thread (about once a second)
