@@ -16,11 +16,13 @@
 #      (after 5 s unmeasured): p99 publish→PUBACK and publish→Kafka
 #   G  (--soak only) 10 minutes at 50 % of phase D's rate, edge RSS and disk sampled every 30 s
 #
-#   bench/run.sh [--quick] [--soak] [--jfr] [--qos 0|1] [--clients N] [--payload BYTES]
+#   bench/run.sh [--quick] [--soak] [--jfr] [--profile] [--qos 0|1] [--clients N] [--payload BYTES]
 #                [--messages N] [--window N]
 #
 # --quick: ~2-4 min smoke run (200k messages); default: 1M messages, ~5-10 min (+10 with --soak). --jfr records
-# the edge and cloud-ingest with JFR during phase D and prints the edge's hottest methods. Environment: BENCH_DIR (data
+# the edge and cloud-ingest with JFR during phase D and prints the edge's hottest methods. --profile samples
+# the edge, cloud-ingest and the broker with async-profiler (from Maven Central) for 8 s of phase D: busiest
+# threads and hottest frames of each, native and kernel frames included (bench/profile.sh). Environment: BENCH_DIR (data
 # and logs, default /tmp/edgesync-bench-<timestamp>, removed at the end unless BENCH_KEEP=1), JAVA,
 # BENCH_SOAK_SECONDS (default 600), BENCH_EDGE_JAR (another edge-node.jar, e.g. a saved baseline),
 # BENCH_EDGE_OPTS (the edge's JVM flags instead of the bounded ones of the systemd unit),
@@ -36,18 +38,19 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAVA="${JAVA:-java}"
-QUICK=0; SOAK=0; JFR=0; QOS=1; CLIENTS=8; PAYLOAD=200; MESSAGES=""; WINDOW=1000
+QUICK=0; SOAK=0; JFR=0; PROFILE=0; QOS=1; CLIENTS=8; PAYLOAD=200; MESSAGES=""; WINDOW=1000
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --soak) SOAK=1 ;;
     --jfr) JFR=1 ;;
+    --profile) PROFILE=1 ;;
     --qos) QOS="$2"; shift ;;
     --clients) CLIENTS="$2"; shift ;;
     --payload) PAYLOAD="$2"; shift ;;
     --messages) MESSAGES="$2"; shift ;;
     --window) WINDOW="$2"; shift ;;
-    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -103,6 +106,8 @@ LG=("$JAVA" -Xmx1g "${CLIENT_JVM[@]}" -Dorg.slf4j.simpleLogger.defaultLogLevel=w
 # ---- process bookkeeping (stop everything on exit / Ctrl-C), start(), ticks() ----
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
+# shellcheck source=bench/profile.sh
+. "$ROOT/bench/profile.sh"
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 # metric URL NAME: sum of the samples of NAME (all tag sets)
 metric() {
@@ -276,6 +281,11 @@ jit_all() { echo "$(jit_ticks "$EDGE_PID") $(jit_ticks "$CLOUD_PID") $(jit_ticks
 # compilers took ~0.6 of the 2 cores in a D measured cold); D is measured from its --started file
 say "D: end to end MQTT → edge → cloud-ingest → Kafka ($E2E_WARMUP messages of warm-up, then $MESSAGES measured) ..."
 rm -f "$RUN/e2e.started"
+AP_LIB=""; AP_PID=""
+if [ "$PROFILE" = 1 ]; then
+  AP_LIB=$(ap_fetch "$RUN/profile")
+  [ -n "$AP_LIB" ] || say "--profile: async-profiler could not be fetched ($RUN/profile/fetch.log); D runs without it"
+fi
 if [ "$JFR" = 1 ]; then
   # JFR's own start-up (its classes loaded and compiled) during the warm-up, not in D: a recording
   # first started at D's start cost ~0.4 cores of JIT and halved D. Discarded at D's end.
@@ -295,11 +305,16 @@ read -r je0 jc0 jk0 <<< "$(jit_all)"
 # clear_refs resets the process's VmHWM to its current RSS
 HWM_BEFORE_D=$(status_kb "$EDGE_PID" VmHWM)
 echo 5 > "/proc/$EDGE_PID/clear_refs" 2>/dev/null || true
+if [ -n "$AP_LIB" ]; then
+  ap_window "$AP_LIB" "$RUN/profile" 8 "edge:$EDGE_PID" "cloud:$CLOUD_PID" "broker:$KAFKA_PID" &
+  AP_PID=$!
+fi
 if [ "$JFR" = 1 ]; then
   jcmd "$EDGE_PID" JFR.start name=bench settings=profile duration=60s filename="$RUN/edge.jfr" >> "$LOGS/jfr.log" 2>&1 || true
   jcmd "$CLOUD_PID" JFR.start name=bench settings=profile duration=60s filename="$RUN/cloud.jfr" >> "$LOGS/jfr.log" 2>&1 || true
 fi
 wait "$E2E_PID" || { say "load generator (e2e) reported a failure:"; tail -n 5 "$LOGS/loadgen-e2e.log" >&2; }
+[ -z "$AP_PID" ] || wait "$AP_PID" || true
 [ -f "$RUN/e2e.kv" ] || { say "no results from e2e"; exit 1; }
 D_ROCKS=$(rocks_compaction "$EDGE_DATA/rocksdb" "$D_LOG0" "$(logtime)")
 E2E_S=$(kv "$RUN/e2e.kv" loadgen_wall_s)
@@ -528,7 +543,7 @@ REPORT="$RESULTS/$STAMP.md"
   for v_ in BENCH_EDGE_SET BENCH_CLOUD_SET BENCH_EDGE_OPTS BENCH_EDGE_JAR BENCH_SOAK_SECONDS BENCH_LAT_WARMUP_S BENCH_LAT_SETTLE_MAX_S BENCH_LAT_RATE BENCH_LG_OPTS BENCH_E2E_WARMUP BENCH_C2_OUTAGE; do
     [ -n "${!v_:-}" ] && ENV_NOTE+="$v_=\"${!v_}\" "
   done
-  echo "Command: \`${ENV_NOTE}bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) --qos $QOS --clients $CLIENTS --payload $PAYLOAD --messages $MESSAGES --window $WINDOW$([ "$SOAK" = 1 ] && echo ' --soak')$([ "$JFR" = 1 ] && echo ' --jfr')\`"
+  echo "Command: \`${ENV_NOTE}bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) --qos $QOS --clients $CLIENTS --payload $PAYLOAD --messages $MESSAGES --window $WINDOW$([ "$SOAK" = 1 ] && echo ' --soak')$([ "$JFR" = 1 ] && echo ' --jfr')$([ "$PROFILE" = 1 ] && echo ' --profile')\`"
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $("$JAVA" -version 2>&1 | head -1); load generator, edge, cloud, broker and Mosquitto all share these cores. Load average at start: $LOAD_AT_START (other work on the machine)."
   echo "Load: $CLIENTS MQTT connections (Vert.x 5 MqttClient), QoS$QOS, $PAYLOAD-byte JSON payloads, window $WINDOW per connection, $MESSAGES messages per throughput phase."
   echo
@@ -585,6 +600,18 @@ REPORT="$RESULTS/$STAMP.md"
   fi
   if [ -n "$NMT" ]; then
     echo; echo "Edge native memory after phase D (NMT committed, MB): $NMT"
+  fi
+  if [ -n "$AP_LIB" ]; then
+    echo; echo "async-profiler, 8 s of phase D from its start (CPU samples, every thread; the stacks: $RUN/profile/*.collapsed):"
+    for p_ in edge cloud broker; do
+      f_="$RUN/profile/$p_.collapsed"
+      [ -s "$f_" ] || { echo; echo "$p_: no profile ($(tail -n 1 "$RUN/profile/$p_.log" 2>/dev/null))"; continue; }
+      echo; echo "$p_, $(awk '{ n += $NF } END { print n }' "$f_") samples:"; echo; echo '```'
+      echo "threads:"; ap_threads "$f_" 8
+      echo "hottest frames (self):"; ap_frames "$f_" 12 self
+      echo "io.edgesync frames (inclusive):"; ap_frames "$f_" 10 incl 'io/edgesync/'
+      echo '```'
+    done
   fi
   if [ -n "$JFR_TOP" ]; then
     echo; echo "Edge JFR during phase D (top frames of jdk.ExecutionSample):"; echo; echo '```'; echo "$JFR_TOP"; echo '```'
