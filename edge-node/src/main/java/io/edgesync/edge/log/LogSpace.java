@@ -189,7 +189,7 @@ final class LogSpace {
          RocksIterator it = db.newIterator(logCf, ro)) {
       for (it.seek(LogKeys.logKey(c, from)); it.isValid() && bytes < atLeastBytes; it.next()) {
         bytes += it.value(probe);
-        last = java.nio.ByteBuffer.wrap(it.key()).getLong(1);
+        last = LogKeys.classSeqOf(it.key());
         count++;
       }
       it.status();
