@@ -64,15 +64,6 @@ class EventLogReleaseBytesTest {
     }
   }
 
-  /** Envelope bytes of the live bulk events, read from the log: what the quota must count. */
-  private static long liveBytes(EventLog log) {
-    long bytes = 0;
-    for (Event e : LogContents.of(log, Priority.BULK)) {
-      bytes += EnvelopeCodec.encode(e).length;
-    }
-    return bytes;
-  }
-
   /** The live bulk bytes the log counts. */
   private static long countedBytes(SimpleMeterRegistry registry) {
     return (long) registry.get("edge.buffer.class.bytes").tag("class", "bulk").gauge().value();
@@ -148,7 +139,7 @@ class EventLogReleaseBytesTest {
     // THEN releasing through the summaries and beyond counts their bytes, not the readings' they replaced
     long first = log.firstClassSeq(Priority.BULK);
     log.release(Priority.BULK, first + 1000);
-    assertEquals(liveBytes(log), countedBytes(registry));
+    assertEquals(LogContents.envelopeBytes(LogContents.of(log, Priority.BULK)), countedBytes(registry));
     log.release(Priority.BULK, log.lastClassSeq(Priority.BULK));
     assertEquals(0, countedBytes(registry));
     log.close();

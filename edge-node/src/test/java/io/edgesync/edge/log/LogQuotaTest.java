@@ -123,10 +123,7 @@ class LogQuotaTest {
     assertEquals(BULK - evicted, log.backlog(Priority.BULK));
 
     // AND used bytes are exactly the live envelopes
-    long live = 0;
-    for (Event e : LogContents.all(log)) {
-      live += EnvelopeCodec.encode(e).length;
-    }
+    long live = LogContents.envelopeBytes(LogContents.all(log));
     assertEquals(live, log.usedBytes());
 
     // AND /status shows it: the last 20 ledger entries, totals

@@ -19,6 +19,15 @@ public final class LogContents {
     return out;
   }
 
+  /** Envelope bytes of {@code events} as the log stores them: what its quota counts. */
+  public static long envelopeBytes(List<Event> events) {
+    long bytes = 0;
+    for (Event e : events) {
+      bytes += EnvelopeCodec.encode(e).length;
+    }
+    return bytes;
+  }
+
   public static List<Event> of(EventLog log, Priority p) {
     List<Event> out = new ArrayList<>();
     long from = 1;
