@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * Any failure aborts the transaction and fails the group's batches with 503 (nothing visible).
  * A fatal or ambiguous failure (fenced, commit timeout) re-creates the producer, re-runs
  * {@code initTransactions} (which completes or aborts the pending transaction) and reloads the
- * watermarks from the topic, because an ambiguous commit may have committed. See docs/CLOUD.md.
+ * watermarks from the topic, because an ambiguous commit may have committed; a reload never lowers
+ * a watermark this writer committed ({@link #keepCommitted}). See docs/CLOUD.md.
  *
  * <p>One writer serves one shard of the nodes ({@link ShardedWriter}); its transactional ids are the
  * shard's ({@link #transactionalIds}), so whoever initialises them last is the only one that can
@@ -574,7 +575,45 @@ public final class KafkaEventWriter {
     long timeout = options.timeoutMs();
     Map<Key, Watermark> all = WatermarkLog.load(options.kafkaProperties(), timeout);
     all.keySet().removeIf(k -> !owns.test(k.nodeId()));
+    keepCommitted(all);
     watermarks.replaceAll(all);
+  }
+
+  /**
+   * Where the reload shows a watermark below one this writer committed, keeps the committed one.
+   * A commit that returned is decided, but Kafka can leave its records hidden from
+   * {@code read_committed} readers: a hanging transaction after a broker crash (its coordinator
+   * completed it, the partitions never got its markers; docs/OPERATIONS.md). Reloading the older
+   * value would answer SEQUENCE_GAP to an edge for events it already released, every time, and
+   * the edge cannot resend them. Watermarks only grow, and whoever committed beyond this writer
+   * (a shard owner meanwhile) shows in the reload, so the larger value is the committed one. Our
+   * next transaction on such a partition also ends the hanging one: a partition closes a
+   * producer's open transaction with the next marker of that producer.
+   */
+  private void keepCommitted(Map<Key, Watermark> loaded) {
+    Key example = null;
+    int kept = 0;
+    for (Map.Entry<Key, Watermark> e : watermarks.snapshot().entrySet()) {
+      Watermark reloaded = loaded.get(e.getKey());
+      if (owns.test(e.getKey().nodeId())
+          && (reloaded == null || reloaded.committedClassSeq() < e.getValue().committedClassSeq())) {
+        if (example == null) {
+          example = e.getKey();
+          LOG.warn("Kafka writer {}: {} shows {} at classSeq {} but this writer committed {}: a committed transaction "
+                  + "is not visible to read_committed readers (hanging transaction?); keeping {}",
+              options.transactionalId(), TopicSetup.WATERMARKS, example,
+              reloaded == null ? 0 : reloaded.committedClassSeq(), e.getValue().committedClassSeq(),
+              e.getValue().committedClassSeq());
+        }
+        loaded.put(e.getKey(), e.getValue());
+        kept++;
+      }
+    }
+    if (kept > 0) {
+      metrics.hiddenWatermarks.increment(kept);
+      LOG.warn("Kafka writer {}: kept {} committed watermark(s) that {} did not show", options.transactionalId(), kept,
+          TopicSetup.WATERMARKS);
+    }
   }
 
   private Producer<byte[], byte[]> newProducer(String transactionalId) {

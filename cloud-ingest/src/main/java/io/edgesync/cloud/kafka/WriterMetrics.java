@@ -17,6 +17,7 @@ final class WriterMetrics {
   final Counter queueFull;
   final Counter producerRestarts;
   final Counter notOwner;
+  final Counter hiddenWatermarks;
   final Timer txn;
   final DistributionSummary txnBatches;
   private final MeterRegistry registry;
@@ -33,6 +34,9 @@ final class WriterMetrics {
         .description("transactional producers re-created after a fatal or ambiguous error").register(registry);
     notOwner = Counter.builder("cloud_ingest_not_owner")
         .description("batches answered 421 NOT_OWNER: their node's shard is owned by another instance").register(registry);
+    hiddenWatermarks = Counter.builder("cloud_watermarks_hidden")
+        .description("watermarks a reload of edge.watermarks showed below what this instance had committed; kept")
+        .register(registry);
     txn = Timer.builder("cloud_kafka_txn").description("one group-commit transaction, begin to commit")
         .publishPercentileHistogram().register(registry);
     txnBatches = DistributionSummary.builder("cloud_kafka_txn_batches").description("batches per transaction")
