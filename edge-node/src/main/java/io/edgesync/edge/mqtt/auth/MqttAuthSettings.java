@@ -16,19 +16,26 @@ import java.util.Objects;
  * @param usersFile   the users file, or null when both are off
  * @param clientCa    CA that client certificates must chain to, or null when certificate is off
  * @param users       the users file's entries
- * @param reloadMs    how often the users file is checked for changes; 0 = never
+ * @param reloadMs    how often the users file (and the CRL) is checked for changes; 0 = never
+ * @param clientCrl   CRL of {@code clientCa} listing revoked client certificates, or null
  */
 public record MqttAuthSettings(boolean password, boolean certificate, Path usersFile, Path clientCa,
-    List<MqttUser> users, long reloadMs) {
+    List<MqttUser> users, long reloadMs, Path clientCrl) {
   /** The default check interval of the users file. */
   public static final long DEFAULT_RELOAD_MS = 2000;
 
   /** No authentication: every client may publish and subscribe to anything. */
-  public static final MqttAuthSettings NONE = new MqttAuthSettings(false, false, null, null, List.of(), 0);
+  public static final MqttAuthSettings NONE = new MqttAuthSettings(false, false, null, null, List.of(), 0, null);
 
   /** With the default reload interval. */
   public MqttAuthSettings(boolean password, boolean certificate, Path usersFile, Path clientCa, List<MqttUser> users) {
-    this(password, certificate, usersFile, clientCa, users, DEFAULT_RELOAD_MS);
+    this(password, certificate, usersFile, clientCa, users, DEFAULT_RELOAD_MS, null);
+  }
+
+  /** Without a CRL. */
+  public MqttAuthSettings(boolean password, boolean certificate, Path usersFile, Path clientCa, List<MqttUser> users,
+      long reloadMs) {
+    this(password, certificate, usersFile, clientCa, users, reloadMs, null);
   }
 
   public MqttAuthSettings {
@@ -41,6 +48,8 @@ public record MqttAuthSettings(boolean password, boolean certificate, Path users
     }
     if (certificate) {
       Objects.requireNonNull(clientCa, "clientCa");
+    } else if (clientCrl != null) {
+      throw new IllegalArgumentException("a client CRL needs certificate authentication");
     }
   }
 
@@ -84,6 +93,11 @@ public record MqttAuthSettings(boolean password, boolean certificate, Path users
     Path usersFile = s.path(EdgeKeys.MQTT_USERS_FILE, "");
     long reloadMs = s.longValue(EdgeKeys.MQTT_USERS_RELOAD_MS, DEFAULT_RELOAD_MS, 0, 3_600_000);
     Path clientCa = s.path(EdgeKeys.MQTT_CLIENT_CA, "");
+    Path clientCrl = s.path(EdgeKeys.MQTT_CLIENT_CRL, "");
+    if (clientCrl != null && !certificate) {
+      throw s.fail(EdgeKeys.MQTT_CLIENT_CRL, "is set but mqtt.auth has no certificate (got "
+          + String.join(",", modes) + ")");
+    }
     if (!password && !certificate) {
       if (usersFile != null) {
         throw s.fail(EdgeKeys.MQTT_USERS_FILE, "is set but mqtt.auth is none (set mqtt.auth=password and/or certificate)");
@@ -115,7 +129,15 @@ public record MqttAuthSettings(boolean password, boolean certificate, Path users
       if (!Files.isRegularFile(clientCa) || !Files.isReadable(clientCa)) {
         throw s.fail(EdgeKeys.MQTT_CLIENT_CA, "is not a readable file (" + clientCa + ")");
       }
+      if (clientCrl != null) {
+        try {
+          ClientCrl.load(clientCrl, ClientCrl.readCas(clientCa));
+        } catch (IllegalArgumentException e) {
+          throw s.fail(EdgeKeys.MQTT_CLIENT_CRL, "(" + clientCrl + ") " + e.getMessage());
+        }
+      }
     }
-    return new MqttAuthSettings(password, certificate, usersFile, certificate ? clientCa : null, users, reloadMs);
+    return new MqttAuthSettings(password, certificate, usersFile, certificate ? clientCa : null, users, reloadMs,
+        clientCrl);
   }
 }

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * Decides whether an MQTT CONNECT is accepted and with which {@link Acl} (docs/SECURITY.md).
  *
  * <p>Certificate identities: the TLS layer has already verified the chain against
- * {@code mqtt.clientCa}; the CN must be a {@code certificate: true} entry of the users file.
+ * {@code mqtt.clientCa}; a certificate listed by {@code mqtt.clientCrl} is refused (whatever else
+ * the client presents); the CN must be a {@code certificate: true} entry of the users file.
  * Password identities: the PBKDF2 verification runs on a dedicated worker pool of
  * {@value #VERIFIER_THREADS} threads (never on an event loop), at most {@value #MAX_PENDING}
  * waiting (beyond: refused as "server busy", counted {@code reason="busy"}); successful
@@ -52,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * worker). A valid new file replaces the users at once for new connections (and empties the
  * verification cache); connections already open keep the ACL they were accepted with. An invalid
  * file is refused with one line naming the problem, counted ({@code
- * edge_mqtt_auth_reloads_total{result="failed"}}), and the previous users stay.
+ * edge_mqtt_auth_reloads_total{result="failed"}}), and the previous users stay. The CRL is
+ * checked with it, by the same rules ({@code edge_mqtt_auth_crl_reloads_total{result}}).
  *
  * <p>Thread-safe; {@link #authenticate} is called on the connection's event loop.
  */
@@ -90,6 +92,14 @@ public final class MqttAuthenticator {
   private long reloadTimer = -1;
   /** Modification time and size of the users file last loaded (or last refused); worker only. */
   private String stamp;
+  /** The revoked client certificates in force, or null without {@code mqtt.clientCrl}. */
+  private volatile ClientCrl crl;
+  /** The CAs of {@code mqtt.clientCa} as read at start (the TLS listener's trust): they sign the CRL. */
+  private final List<X509Certificate> crlIssuers;
+  /** Like {@link #stamp}, for the CRL file; worker only. */
+  private String crlStamp;
+  private final Counter crlReloadsOk;
+  private final Counter crlReloadsFailed;
   private final Counter reloadsOk;
   private final Counter reloadsFailed;
   private final PasswordHash dummy;
@@ -131,7 +141,8 @@ public final class MqttAuthenticator {
     Gauge.builder("edge.mqtt.auth.pending", pending, AtomicInteger::get)
         .description("password verifications queued or running").register(registry);
     // the common reasons exist from the start, so dashboards see zeros
-    for (String r : List.of("bad_password", "unknown_user", "not_authorized", "unknown_certificate")) {
+    for (String r : List.of("bad_password", "unknown_user", "not_authorized", "unknown_certificate",
+        "revoked_certificate")) {
       failures(r);
     }
     aclCounter("publish");
@@ -142,6 +153,18 @@ public final class MqttAuthenticator {
         .description("users file reloads").register(registry);
     Gauge.builder("edge.mqtt.auth.users", this, a -> a.users.count())
         .description("users in force (password and certificate identities)").register(registry);
+    crlReloadsOk = Counter.builder("edge.mqtt.auth.crl.reloads").tag("result", "ok")
+        .description("mqtt.clientCrl reloads").register(registry);
+    crlReloadsFailed = Counter.builder("edge.mqtt.auth.crl.reloads").tag("result", "failed")
+        .description("mqtt.clientCrl reloads").register(registry);
+    crlIssuers = settings.clientCrl() != null ? ClientCrl.readCas(settings.clientCa()) : List.of();
+    if (settings.clientCrl() != null) {
+      crlStamp = stamp(settings.clientCrl());
+      crl = ClientCrl.load(settings.clientCrl(), crlIssuers);
+      warnIfStale(crl);
+    }
+    Gauge.builder("edge.mqtt.auth.crl.revoked", this, a -> a.crl == null ? 0 : a.crl.revokedCount())
+        .description("revoked client certificates listed by mqtt.clientCrl (0 without one)").register(registry);
     if (settings.enabled() && settings.reloadMs() > 0) {
       stamp = stamp(settings.usersFile());
       reloadTimer = vertx.setPeriodic(settings.reloadMs(), id -> vertx.executeBlocking(() -> {
@@ -168,8 +191,45 @@ public final class MqttAuthenticator {
     }
   }
 
-  /** Worker: reloads the users file when its modification time or size changed. */
+  /** Worker: reloads the users file and the CRL when their modification time or size changed. */
   void reloadIfChanged() {
+    reloadUsersIfChanged();
+    if (settings.clientCrl() != null) {
+      reloadCrlIfChanged();
+    }
+  }
+
+  private void reloadCrlIfChanged() {
+    Path file = settings.clientCrl();
+    String now = stamp(file);
+    if (now == null || now.equals(crlStamp)) {
+      return;
+    }
+    crlStamp = now;
+    ClientCrl loaded;
+    try {
+      loaded = ClientCrl.load(file, crlIssuers);
+    } catch (IllegalArgumentException e) {
+      crlReloadsFailed.increment();
+      LOG.warn("mqtt.clientCrl {} was changed but {}; the previous CRL ({} revoked) stays", file, e.getMessage(),
+          crl.revokedCount());
+      return;
+    }
+    crl = loaded;
+    crlReloadsOk.increment();
+    LOG.info("mqtt.clientCrl {} reloaded: {} revoked certificates; new connections are checked against it", file,
+        loaded.revokedCount());
+    warnIfStale(loaded);
+  }
+
+  private void warnIfStale(ClientCrl c) {
+    if (c.stale(java.time.Instant.now())) {
+      LOG.warn("mqtt.clientCrl {} is past its next update ({}): certificates revoked since are not known; "
+          + "replace it with a current CRL", settings.clientCrl(), c.nextUpdate());
+    }
+  }
+
+  private void reloadUsersIfChanged() {
     Path file = settings.usersFile();
     String now = stamp(file);
     if (now == null || now.equals(stamp)) {
@@ -221,7 +281,8 @@ public final class MqttAuthenticator {
       return;
     }
     LOG.info("MQTT authentication: {} ({} users from {}{})", settings.mode(), users.count(),
-        settings.usersFile(), settings.certificate() ? ", client certificates chained to " + settings.clientCa() : "");
+        settings.usersFile(), settings.certificate() ? ", client certificates chained to " + settings.clientCa()
+            + (crl != null ? ", " + crl.revokedCount() + " revoked per " + settings.clientCrl() : "") : "");
   }
 
   /** Stops the users file checks and shuts the verifier pool down. */
@@ -241,6 +302,11 @@ public final class MqttAuthenticator {
     }
     if (c.peer() != null && settings.certificate()) {
       String cn = commonName(c.peer());
+      ClientCrl revocations = crl;
+      if (revocations != null && revocations.revoked(c.peer())) {
+        return Future.succeededFuture(refuse(c, false, "revoked_certificate", "certificate serial "
+            + c.peer().getSerialNumber().toString(16) + " (CN " + cn + ") is revoked by mqtt.clientCrl"));
+      }
       MqttUser u = cn == null ? null : users.certificate().get(cn);
       if (u != null) {
         return accepted(u, "certificate");

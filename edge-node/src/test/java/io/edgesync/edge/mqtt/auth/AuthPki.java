@@ -26,7 +26,10 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
@@ -76,6 +79,24 @@ final class AuthPki {
     }
     Files.writeString(keyPath, sw.toString());
     return new Leaf(cert, kp.getPrivate(), certPath, keyPath);
+  }
+
+  /**
+   * Writes (atomically, as an operator should) {@code file}: a PEM CRL of {@code ca} listing
+   * {@code revoked}, next update in a day.
+   */
+  static Path crl(Ca ca, Path file, X509Certificate... revoked) throws Exception {
+    Date now = new Date();
+    X509v2CRLBuilder b = new X509v2CRLBuilder(new X500Name("CN=" + ca.name()), now);
+    b.setNextUpdate(Date.from(now.toInstant().plus(Duration.ofDays(1))));
+    for (X509Certificate c : revoked) {
+      b.addCRLEntry(c.getSerialNumber(), now, CRLReason.keyCompromise);
+    }
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    writePem(tmp, new JcaX509CRLConverter().getCRL(b.build(new JcaContentSignerBuilder("SHA256withECDSA")
+        .build(ca.key()))));
+    return Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** A client context trusting {@code trust}, presenting {@code client} when not null. */

@@ -58,6 +58,31 @@ class MqttAuthSettingsTest {
         .endsWith("user u: publish: '#' must be the last level of a topic filter (a/#/b)"));
   }
 
+  @Test
+  void aClientCrlMustBeACrlOfTheClientCaAndNeedsCertificates() throws Exception {
+    Path users = users("- {username: plc, certificate: true}\n");
+    AuthPki.Ca devices = AuthPki.ca(dir, "devices");
+    AuthPki.Ca other = AuthPki.ca(dir, "other");
+    Path good = AuthPki.crl(devices, dir.resolve("good.crl"), AuthPki.leaf(devices, dir, "old").cert());
+    Map<String, String> cert = Map.of("mqtt.auth", "certificate", "mqtt.usersFile", users.toString(),
+        "mqtt.clientCa", devices.certPath().toString());
+    Map<String, String> values = new HashMap<>(cert);
+    values.put("mqtt.clientCrl", good.toString());
+    assertEquals(good, MqttAuthSettings.read(Settings.of(values), 8883, null).clientCrl());
+
+    values.put("mqtt.auth", "password");
+    assertEquals("settings: mqtt.clientCrl is set but mqtt.auth has no certificate (got password)", fail(values, 8883));
+    values.putAll(cert);
+    Path foreign = AuthPki.crl(other, dir.resolve("foreign.crl"));
+    values.put("mqtt.clientCrl", foreign.toString());
+    assertEquals("settings: mqtt.clientCrl (" + foreign + ") holds a CRL of CN=other, which is not a CA of "
+        + "mqtt.clientCa", fail(values, 8883));
+    Path garbage = Files.writeString(dir.resolve("garbage.crl"), "not a crl");
+    values.put("mqtt.clientCrl", garbage.toString());
+    assertTrue(fail(values, 8883).startsWith("settings: mqtt.clientCrl (" + garbage + ") is not a CRL in PEM or DER"),
+        fail(values, 8883));
+  }
+
   private String fail(Map<String, String> values, int tlsPort) {
     ConfigException e = assertThrows(ConfigException.class,
         () -> MqttAuthSettings.read(Settings.of(new HashMap<>(values)), tlsPort, null));

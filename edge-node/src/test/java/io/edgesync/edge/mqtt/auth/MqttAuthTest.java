@@ -83,8 +83,11 @@ class MqttAuthTest {
   }
 
   private void start(Vertx vertx, boolean password, boolean certificate, long reloadMs) throws Exception {
-    MqttAuthSettings auth = new MqttAuthSettings(password, certificate, usersFile, certificate ? fleet.certPath() : null,
-        UsersFile.load(usersFile), reloadMs);
+    start(vertx, new MqttAuthSettings(password, certificate, usersFile, certificate ? fleet.certPath() : null,
+        UsersFile.load(usersFile), reloadMs));
+  }
+
+  private void start(Vertx vertx, MqttAuthSettings auth) throws Exception {
     IngestSettings s = IngestSettings.plain("127.0.0.1", 0, 262_144).withEventLoops(2)
         .withTls(freePort(), server.certPath(), server.keyPath()).withAuth(auth);
     log = EventLog.open(dir.resolve("db"), new LogSettings(65_536, 64L * 1024 * 1024, 4096), vertx, registry);
@@ -322,7 +325,58 @@ class MqttAuthTest {
     assertEquals(1.0, registry.get("edge.mqtt.auth.reloads").tag("result", "ok").counter().count());
   }
 
+  @Test
+  void aCertificateListedByTheClientCrlIsRefusedAndANewCrlAppliesToNewConnections(Vertx vertx) throws Exception {
+    // GIVEN plc-3's first certificate revoked (key compromise) and a new one issued with the same CN
+    AuthPki.Leaf stolen = AuthPki.leaf(fleet, dir, "plc-3");
+    AuthPki.Leaf current = AuthPki.leaf(fleet, dir, "plc-3");
+    Path crl = AuthPki.crl(fleet, dir.resolve("devices.crl"), stolen.cert());
+    start(vertx, new MqttAuthSettings(true, true, usersFile, fleet.certPath(), UsersFile.load(usersFile), 100, crl));
+    String url = "ssl://127.0.0.1:" + ingest.actualTlsPort();
+    assertEquals(1.0, registry.get("edge.mqtt.auth.crl.revoked").gauge().value());
+
+    // THEN the revoked certificate is refused at CONNECT (not authorized), even with a valid password too
+    MqttException e = assertThrows(MqttException.class, () -> paho(url, "thief", null, null,
+        AuthPki.clientContext(fleet, stolen)));
+    assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, e.getReasonCode());
+    e = assertThrows(MqttException.class, () -> paho(url, "thief-pw", "sensor-1", PASSWORD,
+        AuthPki.clientContext(fleet, stolen)));
+    assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, e.getReasonCode());
+    assertEquals(2.0, failures("revoked_certificate"));
+    // AND the current one connects and publishes
+    MqttAsyncClient plc = paho(url, "plc", null, null, AuthPki.clientContext(fleet, current));
+    plc.publish("plc/3/t", "{\"id\":\"c1\"}".getBytes(StandardCharsets.UTF_8), 1, false).waitForCompletion(10_000);
+    assertEquals(Map.of("plc", 1), countBySource(LogContents.all(log)));
+
+    // WHEN the operator replaces the CRL, revoking the current certificate too
+    AuthPki.crl(fleet, crl, stolen.cert(), current.cert());
+    awaitCrlReloads("ok", 1);
+
+    // THEN new connections with it are refused; the one open before keeps going
+    e = assertThrows(MqttException.class, () -> paho(url, "plc-again", null, null,
+        AuthPki.clientContext(fleet, current)));
+    assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, e.getReasonCode());
+    assertTrue(plc.isConnected());
+    assertEquals(2.0, registry.get("edge.mqtt.auth.crl.revoked").gauge().value());
+
+    // AND a CRL signed by another CA is refused and counted; the previous CRL stays in force
+    AuthPki.crl(AuthPki.ca(Files.createDirectories(dir.resolve("rogue")), "fleet"), crl); // same name, other key
+    awaitCrlReloads("failed", 1);
+    assertThrows(MqttException.class, () -> paho(url, "plc-third", null, null, AuthPki.clientContext(fleet, current)));
+    assertEquals(4.0, failures("revoked_certificate"));
+  }
+
   // ---------------------------------------------------------------- helpers
+
+  private void awaitCrlReloads(String result, double n) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (registry.get("edge.mqtt.auth.crl.reloads").tag("result", result).counter().count() < n) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no CRL reload (" + result + ") within 15 s");
+      }
+      Thread.sleep(20);
+    }
+  }
 
   private void awaitReloads(String result, double n) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
