@@ -200,7 +200,7 @@ public final class EdgeKeys {
       new Key("feed.<name>.reconnectMaxMs", "30000", "ceiling of the reconnect delay"),
       // MQTT bridges to upstream brokers (io.edgesync.edge.sources.BridgeSettings reads and validates them)
       new Key("bridge.names", "", "MQTT bridges: upstream (plant) brokers to subscribe to, comma-separated names"),
-      new Key("bridge.<name>.endpoint", "(required)", "upstream broker host:port (MQTT 3.1.1 over TCP)"),
+      new Key("bridge.<name>.endpoint", "(required)", "upstream broker host:port (MQTT 3.1.1 over TCP or TLS)"),
       new Key("bridge.<name>.clientId", "edgesync-bridge-<name>", "client id upstream; keys the persistent session"),
       new Key("bridge.<name>.topics", "(required)", "topic filters subscribed at QoS1, comma-separated"),
       new Key("bridge.<name>.username", "", "upstream user name (optional)"),
@@ -209,7 +209,12 @@ public final class EdgeKeys {
       new Key("bridge.<name>.maxPayloadBytes", "262144", "largest upstream payload; a larger one is counted, "
           + "acknowledged and skipped"),
       new Key("bridge.<name>.reconnectInitialMs", "200", "first reconnect delay (doubles, jitter)"),
-      new Key("bridge.<name>.reconnectMaxMs", "30000", "ceiling of the reconnect delay"));
+      new Key("bridge.<name>.reconnectMaxMs", "30000", "ceiling of the reconnect delay"),
+      new Key("bridge.<name>.tls", "false", "TLS to the upstream broker (OpenSSL)"),
+      new Key("bridge.<name>.ca", "JVM trust store", "CA (PEM) the broker's certificate must chain to, with tls"),
+      new Key("bridge.<name>.cert", "", "client certificate (PEM) for a broker that requires one, with tls and key"),
+      new Key("bridge.<name>.key", "", "its private key (PEM, PKCS#8)"),
+      new Key("bridge.<name>.verifyHost", "true", "the broker's certificate must name the endpoint's host"));
 
   private EdgeKeys() {}
 

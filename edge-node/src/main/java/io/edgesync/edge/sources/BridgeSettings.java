@@ -5,6 +5,7 @@ import io.edgesync.config.HostPort;
 import io.edgesync.config.Settings;
 import io.edgesync.edge.mqtt.TopicFilter;
 import io.edgesync.model.Priority;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,15 +29,40 @@ import java.util.regex.Pattern;
  * @param maxPayloadBytes  largest accepted upstream PUBLISH payload
  * @param reconnectInitial first reconnect delay (doubles, jitter)
  * @param reconnectMax     ceiling of the reconnect delay
+ * @param tls              TLS to the upstream broker, or null for plain TCP
  */
 public record BridgeSettings(String name, HostPort endpoint, String clientId, List<String> topics, String username,
-    String password, Priority priority, int maxPayloadBytes, Duration reconnectInitial, Duration reconnectMax) {
+    String password, Priority priority, int maxPayloadBytes, Duration reconnectInitial, Duration reconnectMax,
+    Tls tls) {
+
+  /**
+   * TLS to the upstream broker ({@code bridge.<name>.tls=true}).
+   *
+   * @param ca         CA certificate(s), PEM, the broker's certificate must chain to; null = the JVM's default trust store
+   * @param cert       client certificate, PEM, for brokers that require one; null = none
+   * @param key        its private key, PEM PKCS#8; null exactly when {@code cert} is
+   * @param verifyHost check that the broker's certificate names the endpoint's host (SAN DNS or IP)
+   */
+  public record Tls(Path ca, Path cert, Path key, boolean verifyHost) {
+    public Tls {
+      if ((cert == null) != (key == null)) {
+        throw new IllegalArgumentException("a client certificate needs its key and the other way round");
+      }
+    }
+  }
+
+  /** Plain TCP. */
+  public BridgeSettings(String name, HostPort endpoint, String clientId, List<String> topics, String username,
+      String password, Priority priority, int maxPayloadBytes, Duration reconnectInitial, Duration reconnectMax) {
+    this(name, endpoint, clientId, topics, username, password, priority, maxPayloadBytes, reconnectInitial,
+        reconnectMax, null);
+  }
 
   public static final String NAMES = "bridge.names";
   static final int DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,32}");
   private static final Set<String> BRIDGE_KEYS = Set.of("endpoint", "clientId", "topics", "username", "password",
-      "priority", "maxPayloadBytes", "reconnectInitialMs", "reconnectMaxMs");
+      "priority", "maxPayloadBytes", "reconnectInitialMs", "reconnectMaxMs", "tls", "ca", "cert", "key", "verifyHost");
 
   public BridgeSettings {
     Objects.requireNonNull(name, "name");
@@ -53,7 +79,8 @@ public record BridgeSettings(String name, HostPort endpoint, String clientId, Li
 
   @Override
   public String toString() {
-    return "BridgeSettings[" + name + " " + endpoint + " clientId=" + clientId + " topics=" + topics + "]";
+    return "BridgeSettings[" + name + " " + endpoint + (tls != null ? " tls" : "") + " clientId=" + clientId
+        + " topics=" + topics + "]";
   }
 
   /** Reads {@code bridge.names} and each named bridge's keys; refuses unknown {@code bridge.*} keys. */
@@ -102,8 +129,31 @@ public record BridgeSettings(String name, HostPort endpoint, String clientId, Li
       out.add(new BridgeSettings(name, endpoint, clientId, topics, username.isEmpty() ? null : username,
           password.isEmpty() ? null : password, priority,
           s.integer(p + "maxPayloadBytes", DEFAULT_MAX_PAYLOAD_BYTES, 1, 16 * 1024 * 1024),
-          reconnect.initial(), reconnect.max()));
+          reconnect.initial(), reconnect.max(), tls(s, p)));
     }
     return List.copyOf(out);
+  }
+
+  /** The {@code tls}, {@code ca}, {@code cert}, {@code key} and {@code verifyHost} keys of one bridge. */
+  private static Tls tls(Settings s, String p) {
+    boolean on = s.bool(p + "tls", false);
+    if (!on) {
+      for (String k : List.of("ca", "cert", "key", "verifyHost")) {
+        if (s.has(p + k) && !s.string(p + k, "").isBlank()) {
+          throw s.fail(p + k, "is set but " + p + "tls is false (set " + p + "tls=true)");
+        }
+      }
+      return null;
+    }
+    Path ca = s.string(p + "ca", "").isBlank() ? null : s.existingFile(p + "ca", "");
+    Path cert = s.string(p + "cert", "").isBlank() ? null : s.existingFile(p + "cert", "");
+    Path key = s.string(p + "key", "").isBlank() ? null : s.existingFile(p + "key", "");
+    if (cert != null && key == null) {
+      throw s.fail(p + "key", "is required with " + p + "cert");
+    }
+    if (key != null && cert == null) {
+      throw s.fail(p + "cert", "is required with " + p + "key");
+    }
+    return new Tls(ca, cert, key, s.bool(p + "verifyHost", true));
   }
 }

@@ -15,6 +15,9 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mqtt.MqttClient;
+import io.vertx.core.net.OpenSSLEngineOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.mqtt.MqttClientOptions;
 import io.vertx.mqtt.messages.MqttPublishMessage;
 import io.vertx.core.net.NetSocket;
@@ -28,7 +31,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One MQTT bridge: the edge is an MQTT 3.1.1 client of an upstream broker (a plant broker),
- * connected with a persistent session (clean session 0, client id {@code bridge.<name>.clientId})
+ * over plain TCP or TLS ({@code bridge.<name>.tls}: OpenSSL engine, the broker's certificate
+ * checked against {@code ca} and, unless {@code verifyHost=false}, the endpoint's host name;
+ * optionally a client certificate), connected with a persistent session (clean session 0, client id {@code bridge.<name>.clientId})
  * and subscribed to {@code bridge.<name>.topics} at QoS1. Each upstream PUBLISH is appended to
  * the {@link EventLog} as an event of source {@code bridge:<name>} with the upstream topic,
  * through the same {@link IngestHook} (local rules) as the MQTT listener, and the PUBACK to
@@ -79,6 +84,8 @@ public final class BridgeSource extends VerticleBase {
   private volatile boolean sessionPresent;
   private volatile boolean subscribed;
   private volatile boolean paused;
+  /** Why the last connection attempt failed, or null since the last success. */
+  private volatile String lastError;
   private final AtomicInteger inFlight = new AtomicInteger();
 
   private final Counter messages;
@@ -161,7 +168,9 @@ public final class BridgeSource extends VerticleBase {
         .put("clientId", settings.clientId())
         .put("topics", new JsonArray(settings.topics()))
         .put("source", source)
+        .put("tls", settings.tls() != null)
         .put("connected", connected)
+        .put("lastError", lastError)
         .put("sessionPresent", sessionPresent)
         .put("subscribed", subscribed)
         .put("messages", (long) messages.count())
@@ -192,6 +201,19 @@ public final class BridgeSource extends VerticleBase {
     options.setAutoAck(false);
     options.setConnectTimeout(5_000);
     options.setTcpNoDelay(true);
+    BridgeSettings.Tls tls = settings.tls();
+    if (tls != null) {
+      options.setSsl(true);
+      options.setSslEngineOptions(new OpenSSLEngineOptions());
+      if (tls.ca() != null) {
+        options.setTrustOptions(new PemTrustOptions().addCertPath(tls.ca().toString()));
+      }
+      if (tls.cert() != null) {
+        options.setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.cert().toString())
+            .setKeyPath(tls.key().toString()));
+      }
+      options.setHostnameVerificationAlgorithm(tls.verifyHost() ? "HTTPS" : "");
+    }
     if (settings.username() != null) {
       options.setUsername(settings.username());
     }
@@ -226,12 +248,21 @@ public final class BridgeSource extends VerticleBase {
         return;
       }
       if (ar.failed()) {
-        LOG.debug("[bridge: {}] cannot connect to {}: {}", settings.name(), settings.endpoint(), ar.cause().toString());
+        String why = describe(ar.cause());
+        if (!why.equals(lastError)) {
+          // a new reason (a refused TLS handshake, a CONNACK refusal) once at warn; its repetitions at debug
+          LOG.warn("[bridge: {}] cannot connect to {}: {}; retrying with back-off", settings.name(),
+              settings.endpoint(), why);
+        } else {
+          LOG.debug("[bridge: {}] cannot connect to {}: {}", settings.name(), settings.endpoint(), why);
+        }
+        lastError = why;
         client = null;
         scheduleReconnect();
         return;
       }
       connected = true;
+      lastError = null;
       sessionPresent = ar.result().isSessionPresent();
       if (everConnected) {
         reconnects.increment();
@@ -415,5 +446,14 @@ public final class BridgeSource extends VerticleBase {
           + "vertx-mqtt ({}); backpressure relies on withheld PUBACKs and connection resets", e.toString());
       return null;
     }
+  }
+
+  /** The failure and its innermost cause (an SSL handshake error is wrapped), one line. */
+  private static String describe(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root == t ? t.toString() : t.toString() + " (" + root + ")";
   }
 }

@@ -10,7 +10,10 @@ import io.edgesync.config.Settings;
 import io.edgesync.model.Priority;
 import java.time.Duration;
 import java.util.List;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class BridgeSettingsTest {
 
@@ -59,5 +62,32 @@ class BridgeSettingsTest {
         "bridge.plant.reconnectInitialMs=500", "bridge.plant.reconnectMaxMs=100")
         .contains("bridge.plant.reconnectMaxMs"));
     assertTrue(error("bridge.names=a b").contains("bridge.names"));
+  }
+
+  @Test
+  void readsTlsAndRefusesItsMistakesNamingTheKey(@TempDir Path dir) throws Exception {
+    Path ca = Files.writeString(dir.resolve("ca.pem"), "x");
+    Path cert = Files.writeString(dir.resolve("c.pem"), "x");
+    Path key = Files.writeString(dir.resolve("k.pem"), "x");
+    String[] base = {"bridge.names=plant", "bridge.plant.endpoint=broker:8883", "bridge.plant.topics=a/#"};
+    assertNull(read(base).get(0).tls());
+    BridgeSettings.Tls tls = read(with(base, "bridge.plant.tls=true", "bridge.plant.ca=" + ca,
+        "bridge.plant.cert=" + cert, "bridge.plant.key=" + key)).get(0).tls();
+    assertEquals(new BridgeSettings.Tls(ca, cert, key, true), tls);
+    assertEquals(new BridgeSettings.Tls(null, null, null, false),
+        read(with(base, "bridge.plant.tls=true", "bridge.plant.verifyHost=false")).get(0).tls());
+
+    assertEquals("command line: bridge.plant.ca is set but bridge.plant.tls is false (set bridge.plant.tls=true)",
+        error(with(base, "bridge.plant.ca=" + ca)));
+    assertEquals("command line: bridge.plant.key is required with bridge.plant.cert",
+        error(with(base, "bridge.plant.tls=true", "bridge.plant.cert=" + cert)));
+    assertTrue(error(with(base, "bridge.plant.tls=true", "bridge.plant.ca=" + dir.resolve("missing.pem")))
+        .startsWith("command line: bridge.plant.ca names no readable file"));
+  }
+
+  private static String[] with(String[] base, String... more) {
+    String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
+    System.arraycopy(more, 0, all, base.length, more.length);
+    return all;
   }
 }

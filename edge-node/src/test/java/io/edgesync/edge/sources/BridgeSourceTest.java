@@ -8,6 +8,7 @@ import io.edgesync.config.HostPort;
 import io.edgesync.edge.log.EventLog;
 import io.edgesync.edge.log.LogSettings;
 import io.edgesync.edge.mqtt.IngestHook;
+import io.edgesync.edge.mqtt.auth.AuthPki;
 import io.edgesync.edge.testsupport.LogContents;
 import io.edgesync.edge.testsupport.Poll;
 import io.edgesync.model.Event;
@@ -16,6 +17,10 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.OpenSSLEngineOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.mqtt.MqttEndpoint;
 import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
@@ -58,10 +63,25 @@ class BridgeSourceTest {
     /** packet id → ids stored in the log when its PUBACK arrived. */
     final Map<Integer, List<String>> storedAtAck = new ConcurrentHashMap<>();
 
+    /** The TLS client certificate's subject of the last connection, when it presented one. */
+    volatile String peer;
+
     Upstream(Vertx vertx) {
-      server = MqttServer.create(vertx, new MqttServerOptions().setHost("127.0.0.1").setPort(0));
+      this(vertx, new MqttServerOptions());
+    }
+
+    Upstream(Vertx vertx, MqttServerOptions options) {
+      server = MqttServer.create(vertx, options.setHost("127.0.0.1").setPort(0));
       server.endpointHandler(e -> {
         cleanSession = e.isCleanSession();
+        if (e.isSsl()) {
+          try {
+            peer = ((java.security.cert.X509Certificate) e.sslSession().getPeerCertificates()[0])
+                .getSubjectX500Principal().getName();
+          } catch (javax.net.ssl.SSLPeerUnverifiedException ignored) {
+            peer = null;
+          }
+        }
         e.subscribeHandler(s -> {
           s.topicSubscriptions().forEach(t -> subscriptions.add(t.topicName() + "@" + t.qualityOfService().value()));
           e.subscribeAcknowledge(s.messageId(), s.topicSubscriptions().stream().map(t -> MqttQoS.AT_LEAST_ONCE)
@@ -82,10 +102,17 @@ class BridgeSourceTest {
   }
 
   private BridgeSource start(Vertx vertx, SimpleMeterRegistry registry, int port) {
+    return start(vertx, registry, "plant", new HostPort("127.0.0.1", port), null);
+  }
+
+  private BridgeSource start(Vertx vertx, SimpleMeterRegistry registry, String name, HostPort endpoint,
+      BridgeSettings.Tls tls) {
     this.vertx = vertx;
-    log = EventLog.open(dir.resolve("db"), new LogSettings(65_536, 64L * 1024 * 1024, 4096), vertx, registry);
-    BridgeSettings s = new BridgeSettings("plant", new HostPort("127.0.0.1", port), "edge-1-plant",
-        List.of("plant/#"), null, null, Priority.NORMAL, 262_144, Duration.ofMillis(20), Duration.ofMillis(200));
+    if (log == null) {
+      log = EventLog.open(dir.resolve("db"), new LogSettings(65_536, 64L * 1024 * 1024, 4096), vertx, registry);
+    }
+    BridgeSettings s = new BridgeSettings(name, endpoint, "edge-1-" + name, List.of("plant/#"), null, null,
+        Priority.NORMAL, 262_144, Duration.ofMillis(20), Duration.ofMillis(200), tls);
     BridgeSource b = new BridgeSource(s, log, IngestHook.NONE, registry, Clock.systemUTC());
     Poll.await(vertx.deployVerticle(b), 10);
     return b;
@@ -146,5 +173,66 @@ class BridgeSourceTest {
     assertEquals(2, bridge.status().getLong("duplicates"));
     assertTrue(bridge.status().getBoolean("connected"));
     assertEquals(1.0, registry.get("edge.bridge.connected").tag("bridge", "plant").gauge().value());
+  }
+
+  @Test
+  void overTlsTheBridgeVerifiesTheBrokerAndPresentsItsCertificate(Vertx vertx) throws Exception {
+    // GIVEN a plant broker on TLS (OpenSSL) that requires client certificates of the plant CA
+    AuthPki.Ca plantCa = AuthPki.ca(dir, "plant");
+    AuthPki.Leaf broker = AuthPki.leaf(plantCa, dir, "broker");
+    AuthPki.Leaf bridgeCert = AuthPki.leaf(plantCa, dir, "edge-1");
+    Upstream up = new Upstream(vertx, tlsServer(broker).setTrustOptions(new PemTrustOptions()
+        .addCertPath(plantCa.certPath().toString())).setClientAuth(ClientAuth.REQUIRED));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+    // WHEN the bridge connects with the plant CA and its certificate
+    BridgeSource bridge = start(vertx, registry, "plant", new HostPort("localhost", up.server.actualPort()),
+        new BridgeSettings.Tls(plantCa.certPath(), bridgeCert.certPath(), bridgeCert.keyPath(), true));
+
+    // THEN the broker saw its certificate, and messages are stored and acknowledged as over TCP
+    up.publish("plant/line1/temp", "{\"id\":\"t-1\"}", false, 21);
+    Poll.until("the PUBACK", WAIT, () -> up.storedAtAck.containsKey(21));
+    assertEquals(List.of("t-1"), storedIds());
+    assertEquals("CN=edge-1", up.peer);
+    assertTrue(bridge.status().getBoolean("tls"));
+    assertEquals(null, bridge.status().getString("lastError"));
+  }
+
+  @Test
+  void overTlsABrokerCertificateOfAnotherCaOrForAnotherHostIsRefused(Vertx vertx) throws Exception {
+    AuthPki.Ca plantCa = AuthPki.ca(dir, "plant");
+    AuthPki.Ca otherCa = AuthPki.ca(dir, "other");
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    // GIVEN a broker whose certificate names no host (no SAN)
+    Upstream up = new Upstream(vertx, tlsServer(AuthPki.leaf(plantCa, dir, "broker", false)));
+    HostPort endpoint = new HostPort("127.0.0.1", up.server.actualPort());
+
+    // WHEN bridges connect trusting another CA, and trusting the right CA with host verification on
+    BridgeSource wrongCa = start(vertx, registry, "wrongca", endpoint,
+        new BridgeSettings.Tls(otherCa.certPath(), null, null, true));
+    BridgeSource wrongHost = start(vertx, registry, "wronghost", endpoint,
+        new BridgeSettings.Tls(plantCa.certPath(), null, null, true));
+
+    // THEN neither connects, and each says why in its status
+    Poll.until("both failed", WAIT, () -> wrongCa.status().getString("lastError") != null
+        && wrongHost.status().getString("lastError") != null);
+    assertFalse(wrongCa.status().getBoolean("connected"));
+    assertFalse(wrongHost.status().getBoolean("connected"));
+    assertTrue(up.endpoint == null, "no MQTT CONNECT reached the broker");
+
+    // AND with verifyHost=false (a plant broker with a certificate for no name) the right CA is enough
+    BridgeSource lenient = start(vertx, registry, "lenient", endpoint,
+        new BridgeSettings.Tls(plantCa.certPath(), null, null, false));
+    Poll.until("connected", WAIT, () -> lenient.status().getBoolean("connected"));
+    assertTrue(wrongCa.status().getString("lastError").contains("SSL") || wrongCa.status().getString("lastError")
+        .contains("certificate"), wrongCa.status().getString("lastError"));
+  }
+
+  private static MqttServerOptions tlsServer(AuthPki.Leaf cert) {
+    MqttServerOptions o = new MqttServerOptions();
+    o.setSsl(true).setSslEngineOptions(new OpenSSLEngineOptions())
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.certPath().toString())
+            .setKeyPath(cert.keyPath().toString()));
+    return o;
   }
 }

@@ -38,16 +38,16 @@ import org.bouncycastle.util.io.pem.PemObject;
 import org.bouncycastle.util.io.pem.PemWriter;
 
 /** Test certificates in the fleet's conventions (EC P-256, PKCS#8 PEM), and JDK client contexts. */
-final class AuthPki {
+public final class AuthPki {
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  record Ca(String name, X509Certificate cert, PrivateKey key, Path certPath) {}
+  public record Ca(String name, X509Certificate cert, PrivateKey key, Path certPath) {}
 
-  record Leaf(X509Certificate cert, PrivateKey key, Path certPath, Path keyPath) {}
+  public record Leaf(X509Certificate cert, PrivateKey key, Path certPath, Path keyPath) {}
 
   private AuthPki() {}
 
-  static Ca ca(Path dir, String name) throws Exception {
+  public static Ca ca(Path dir, String name) throws Exception {
     KeyPair kp = ecKeyPair();
     X500Name subject = new X500Name("CN=" + name);
     X509v3CertificateBuilder b = builder(subject, subject, kp);
@@ -60,18 +60,26 @@ final class AuthPki {
   }
 
   /** A certificate with CN = {@code cn}, EKU clientAuth+serverAuth, SAN 127.0.0.1 and localhost. */
-  static Leaf leaf(Ca ca, Path dir, String cn) throws Exception {
+  public static Leaf leaf(Ca ca, Path dir, String cn) throws Exception {
+    return leaf(ca, dir, cn, true);
+  }
+
+  /** The same, without SANs when {@code sans} is false: no host name matches it. */
+  public static Leaf leaf(Ca ca, Path dir, String cn, boolean sans) throws Exception {
     KeyPair kp = ecKeyPair();
     X509v3CertificateBuilder b = builder(new X500Name("CN=" + ca.name()), new X500Name("CN=" + cn), kp);
     b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
     b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
     b.addExtension(Extension.extendedKeyUsage, false,
         new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth, KeyPurposeId.id_kp_serverAuth}));
-    b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-        new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")}));
+    if (sans) {
+      b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
+          new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")}));
+    }
     X509Certificate cert = sign(b, ca.key());
-    Path certPath = dir.resolve(ca.name() + "-" + cn + "-cert.pem");
-    Path keyPath = dir.resolve(ca.name() + "-" + cn + "-key.pem");
+    String file = ca.name() + "-" + cn + (sans ? "" : "-nosan");
+    Path certPath = dir.resolve(file + "-cert.pem");
+    Path keyPath = dir.resolve(file + "-key.pem");
     writePem(certPath, cert);
     StringWriter sw = new StringWriter();
     try (PemWriter w = new PemWriter(sw)) {
