@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.edgesync.config.HostPort;
+import io.edgesync.edge.testsupport.TestCerts;
 import io.edgesync.model.Priority;
 import io.edgesync.wire.Compression;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -50,9 +51,9 @@ class BatchForwarderTest {
   Path dir;
 
   private Vertx vertx;
-  private TestPki.Ca ca;
-  private TestPki.Leaf nodeCert;
-  private TestPki.Leaf serverCert;
+  private TestCerts.Ca ca;
+  private TestCerts.Leaf nodeCert;
+  private TestCerts.Leaf serverCert;
   private InMemoryLog log;
   private MeterRegistry registry;
   private BatchForwarder forwarder;
@@ -61,9 +62,9 @@ class BatchForwarderTest {
   @BeforeEach
   void setUp(Vertx vertx) throws Exception {
     this.vertx = vertx;
-    ca = TestPki.ca(dir, "fleet");
-    nodeCert = TestPki.node(ca, dir, NODE);
-    serverCert = TestPki.server(ca, dir, "cloud", List.of("localhost"), List.of("127.0.0.1"));
+    ca = TestCerts.ca(dir, "fleet");
+    nodeCert = TestCerts.leaf(ca, dir, NODE);
+    serverCert = TestCerts.server(ca, dir, "cloud", List.of("localhost"), List.of("127.0.0.1"));
     log = new InMemoryLog(NODE);
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   }
@@ -340,8 +341,8 @@ class BatchForwarderTest {
   @Timeout(30)
   void neverSendsToAServerWhoseCertificateComesFromAnotherCa() throws Exception {
     // GIVEN a server presenting a certificate from a CA the node does not trust
-    TestPki.Ca rogue = TestPki.ca(dir, "rogue");
-    TestPki.Leaf rogueCert = TestPki.server(rogue, dir, "rogue-cloud", List.of("localhost"), List.of("127.0.0.1"));
+    TestCerts.Ca rogue = TestCerts.ca(dir, "rogue");
+    TestCerts.Leaf rogueCert = TestCerts.server(rogue, dir, "rogue-cloud", List.of("localhost"), List.of("127.0.0.1"));
     assertRefusesServer(rogueCert);
   }
 
@@ -349,7 +350,7 @@ class BatchForwarderTest {
   @Timeout(30)
   void neverSendsToAServerWhoseCertificateNamesAnotherHost() throws Exception {
     // GIVEN a fleet-signed server certificate that is not for 127.0.0.1 (hostname verification)
-    TestPki.Leaf otherHost = TestPki.server(ca, dir, "other-cloud", List.of("cloud.example"), List.of("10.9.9.9"));
+    TestCerts.Leaf otherHost = TestCerts.server(ca, dir, "other-cloud", List.of("cloud.example"), List.of("10.9.9.9"));
     assertRefusesServer(otherHost);
   }
 
@@ -591,7 +592,7 @@ class BatchForwarderTest {
 
   // ---------------------------------------------------------------- helpers
 
-  private void assertRefusesServer(TestPki.Leaf badServerCert) throws Exception {
+  private void assertRefusesServer(TestCerts.Leaf badServerCert) throws Exception {
     log.append(Priority.CRITICAL, 100, 80);
     CloudStub cloud = stub(badServerCert);
     int port = cloud.listen(0).await(5, TimeUnit.SECONDS);
@@ -612,7 +613,7 @@ class BatchForwarderTest {
     assertEquals(100, log.stored(Priority.CRITICAL));
   }
 
-  private CloudStub stub(TestPki.Leaf cert) {
+  private CloudStub stub(TestCerts.Leaf cert) {
     CloudStub s = new CloudStub(vertx, cert, ca.certPath());
     stubs.add(s);
     return s;
@@ -635,7 +636,7 @@ class BatchForwarderTest {
 
   private ForwarderConfig config(List<HostPort> endpoints, int maxBatchEvents, int maxInFlight, Compression compression,
       long retryInitialMs, long retryMaxMs, long requestTimeoutMs, long maxEventsPerSec, Duration linger) {
-    return new ForwarderConfig(NODE, endpoints, nodeCert.cert(), nodeCert.key(), ca.certPath(), maxBatchEvents,
+    return new ForwarderConfig(NODE, endpoints, nodeCert.certPath(), nodeCert.keyPath(), ca.certPath(), maxBatchEvents,
         1 << 20, linger, maxInFlight, compression, Duration.ofMillis(retryInitialMs),
         Duration.ofMillis(retryMaxMs), Duration.ofMillis(requestTimeoutMs), maxEventsPerSec);
   }

@@ -1,5 +1,6 @@
 package io.edgesync.edge.forward;
 
+import io.edgesync.edge.testsupport.TestCerts;
 import io.edgesync.model.EnvelopeCodec;
 import io.edgesync.model.Event;
 import io.edgesync.model.Priority;
@@ -52,7 +53,7 @@ final class CloudStub {
   record Arrival(int index, Priority priority, long first, long last, int status, int written) {}
 
   private final Vertx vertx;
-  private final TestPki.Leaf cert;
+  private final TestCerts.Leaf cert;
   private final Path clientCa;
   private HttpServer server;
 
@@ -96,7 +97,7 @@ final class CloudStub {
   final AtomicLong duplicates = new AtomicLong();
   final Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
 
-  CloudStub(Vertx vertx, TestPki.Leaf cert, Path clientCa) {
+  CloudStub(Vertx vertx, TestCerts.Leaf cert, Path clientCa) {
     this.vertx = vertx;
     this.cert = cert;
     this.clientCa = clientCa;
@@ -114,7 +115,7 @@ final class CloudStub {
         .setSsl(true)
         .setUseAlpn(true)
         .setSslEngineOptions(new OpenSSLEngineOptions())
-        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.cert().toString()).setKeyPath(cert.key().toString()))
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.certPath().toString()).setKeyPath(cert.keyPath().toString()))
         .setTrustOptions(new PemTrustOptions().addCertPath(clientCa.toString()))
         .setClientAuth(ClientAuth.REQUIRED)
         .setInitialSettings(new Http2Settings().setInitialWindowSize(1 << 20).setMaxConcurrentStreams(100))

@@ -8,9 +8,9 @@ import io.edgesync.config.HostPort;
 import io.edgesync.edge.log.EventLog;
 import io.edgesync.edge.log.LogSettings;
 import io.edgesync.edge.mqtt.IngestHook;
-import io.edgesync.edge.mqtt.auth.AuthPki;
 import io.edgesync.edge.testsupport.LogContents;
 import io.edgesync.edge.testsupport.Poll;
+import io.edgesync.edge.testsupport.TestCerts;
 import io.edgesync.model.Event;
 import io.edgesync.model.Priority;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -178,9 +178,9 @@ class BridgeSourceTest {
   @Test
   void overTlsTheBridgeVerifiesTheBrokerAndPresentsItsCertificate(Vertx vertx) throws Exception {
     // GIVEN a plant broker on TLS (OpenSSL) that requires client certificates of the plant CA
-    AuthPki.Ca plantCa = AuthPki.ca(dir, "plant");
-    AuthPki.Leaf broker = AuthPki.leaf(plantCa, dir, "broker");
-    AuthPki.Leaf bridgeCert = AuthPki.leaf(plantCa, dir, "edge-1");
+    TestCerts.Ca plantCa = TestCerts.ca(dir, "plant");
+    TestCerts.Leaf broker = TestCerts.leaf(plantCa, dir, "broker");
+    TestCerts.Leaf bridgeCert = TestCerts.leaf(plantCa, dir, "edge-1");
     Upstream up = new Upstream(vertx, tlsServer(broker).setTrustOptions(new PemTrustOptions()
         .addCertPath(plantCa.certPath().toString())).setClientAuth(ClientAuth.REQUIRED));
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -200,11 +200,11 @@ class BridgeSourceTest {
 
   @Test
   void overTlsABrokerCertificateOfAnotherCaOrForAnotherHostIsRefused(Vertx vertx) throws Exception {
-    AuthPki.Ca plantCa = AuthPki.ca(dir, "plant");
-    AuthPki.Ca otherCa = AuthPki.ca(dir, "other");
+    TestCerts.Ca plantCa = TestCerts.ca(dir, "plant");
+    TestCerts.Ca otherCa = TestCerts.ca(dir, "other");
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     // GIVEN a broker whose certificate names no host (no SAN)
-    Upstream up = new Upstream(vertx, tlsServer(AuthPki.leaf(plantCa, dir, "broker", false)));
+    Upstream up = new Upstream(vertx, tlsServer(TestCerts.leaf(plantCa, dir, "broker", false)));
     HostPort endpoint = new HostPort("127.0.0.1", up.server.actualPort());
 
     // WHEN bridges connect trusting another CA, and trusting the right CA with host verification on
@@ -228,7 +228,7 @@ class BridgeSourceTest {
         .contains("certificate"), wrongCa.status().getString("lastError"));
   }
 
-  private static MqttServerOptions tlsServer(AuthPki.Leaf cert) {
+  private static MqttServerOptions tlsServer(TestCerts.Leaf cert) {
     MqttServerOptions o = new MqttServerOptions();
     o.setSsl(true).setSslEngineOptions(new OpenSSLEngineOptions())
         .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.certPath().toString())

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgesync.config.ConfigException;
 import io.edgesync.config.Settings;
+import io.edgesync.edge.testsupport.TestCerts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -61,9 +62,9 @@ class MqttAuthSettingsTest {
   @Test
   void aClientCrlMustBeACrlOfTheClientCaAndNeedsCertificates() throws Exception {
     Path users = users("- {username: plc, certificate: true}\n");
-    AuthPki.Ca devices = AuthPki.ca(dir, "devices");
-    AuthPki.Ca other = AuthPki.ca(dir, "other");
-    Path good = AuthPki.crl(devices, dir.resolve("good.crl"), AuthPki.leaf(devices, dir, "old").cert());
+    TestCerts.Ca devices = TestCerts.ca(dir, "devices");
+    TestCerts.Ca other = TestCerts.ca(dir, "other");
+    Path good = TestCerts.crl(devices, dir.resolve("good.crl"), TestCerts.leaf(devices, dir, "old").cert());
     Map<String, String> cert = Map.of("mqtt.auth", "certificate", "mqtt.usersFile", users.toString(),
         "mqtt.clientCa", devices.certPath().toString());
     Map<String, String> values = new HashMap<>(cert);
@@ -73,7 +74,7 @@ class MqttAuthSettingsTest {
     values.put("mqtt.auth", "password");
     assertEquals("settings: mqtt.clientCrl is set but mqtt.auth has no certificate (got password)", fail(values, 8883));
     values.putAll(cert);
-    Path foreign = AuthPki.crl(other, dir.resolve("foreign.crl"));
+    Path foreign = TestCerts.crl(other, dir.resolve("foreign.crl"));
     values.put("mqtt.clientCrl", foreign.toString());
     assertEquals("settings: mqtt.clientCrl (" + foreign + ") holds a CRL of CN=other, which is not a CA of "
         + "mqtt.clientCa", fail(values, 8883));

@@ -11,6 +11,7 @@ import io.edgesync.edge.mqtt.IngestSettings;
 import io.edgesync.edge.mqtt.MqttIngest;
 import io.edgesync.edge.testsupport.LogContents;
 import io.edgesync.edge.testsupport.Poll;
+import io.edgesync.edge.testsupport.TestCerts;
 import io.edgesync.model.Event;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
@@ -53,16 +54,16 @@ class MqttAuthTest {
 
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final List<MqttAsyncClient> clients = new ArrayList<>();
-  private AuthPki.Ca fleet;
-  private AuthPki.Leaf server;
+  private TestCerts.Ca fleet;
+  private TestCerts.Leaf server;
   private Path usersFile;
   private EventLog log;
   private MqttIngest ingest;
 
   @BeforeEach
   void pki() throws Exception {
-    fleet = AuthPki.ca(dir, "fleet");
-    server = AuthPki.leaf(fleet, dir, "edge-1");
+    fleet = TestCerts.ca(dir, "fleet");
+    server = TestCerts.leaf(fleet, dir, "edge-1");
     usersFile = dir.resolve("mqtt-users.yaml");
     Files.writeString(usersFile, """
         - username: sensor-1
@@ -219,9 +220,9 @@ class MqttAuthTest {
   @Test
   void certificateIdentityConnectsOverTlsAndGetsItsAcl(Vertx vertx) throws Exception {
     start(vertx, true, true);
-    AuthPki.Leaf plc = AuthPki.leaf(fleet, dir, "plc-3");
+    TestCerts.Leaf plc = TestCerts.leaf(fleet, dir, "plc-3");
     MqttAsyncClient c = paho("ssl://127.0.0.1:" + ingest.actualTlsPort(), "plc-client", null, null,
-        AuthPki.clientContext(fleet, plc));
+        TestCerts.clientContext(fleet, plc));
     for (int i = 0; i < 5; i++) {
       c.publish("plc/3/temp", ("{\"id\":\"p" + i + "\"}").getBytes(StandardCharsets.UTF_8), 1, false)
           .waitForCompletion(10_000);
@@ -229,14 +230,14 @@ class MqttAuthTest {
     assertEquals(Map.of("plc-client", 5), countBySource(LogContents.all(log)));
 
     // a valid fleet certificate whose CN is not a certificate identity: not authorized (5)
-    AuthPki.Leaf stranger = AuthPki.leaf(fleet, dir, "stranger");
+    TestCerts.Leaf stranger = TestCerts.leaf(fleet, dir, "stranger");
     MqttException e = assertThrows(MqttException.class, () -> paho("ssl://127.0.0.1:" + ingest.actualTlsPort(),
-        "stranger", null, null, AuthPki.clientContext(fleet, stranger)));
+        "stranger", null, null, TestCerts.clientContext(fleet, stranger)));
     assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, e.getReasonCode());
     assertEquals(1.0, failures("unknown_certificate"));
     // a password client on the same TLS listener (mode password,certificate)
     MqttAsyncClient pw = paho("ssl://127.0.0.1:" + ingest.actualTlsPort(), "pw-over-tls", "sensor-1", PASSWORD,
-        AuthPki.clientContext(fleet, null));
+        TestCerts.clientContext(fleet, null));
     pw.publish("sensors/1/x", "{\"id\":\"t1\"}".getBytes(StandardCharsets.UTF_8), 1, false).waitForCompletion(10_000);
     assertEquals(Map.of("plc-client", 5, "pw-over-tls", 1), countBySource(LogContents.all(log)));
   }
@@ -244,11 +245,11 @@ class MqttAuthTest {
   @Test
   void clientCertificateFromAnUnknownCaIsRefusedAtTheHandshake(Vertx vertx) throws Exception {
     start(vertx, false, true);
-    AuthPki.Ca rogue = AuthPki.ca(dir, "rogue");
-    AuthPki.Leaf impostor = AuthPki.leaf(rogue, dir, "plc-3"); // right CN, wrong CA
+    TestCerts.Ca rogue = TestCerts.ca(dir, "rogue");
+    TestCerts.Leaf impostor = TestCerts.leaf(rogue, dir, "plc-3"); // right CN, wrong CA
 
     // TLS 1.2: the handshake itself fails (an alert, or the server resets the socket)
-    SSLContext ctx = AuthPki.clientContext(fleet, impostor);
+    SSLContext ctx = TestCerts.clientContext(fleet, impostor);
     try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", ingest.actualTlsPort())) {
       s.setSoTimeout(10_000);
       s.setEnabledProtocols(new String[] {"TLSv1.2"});
@@ -262,7 +263,7 @@ class MqttAuthTest {
         ctx));
     // certificate-only mode: no certificate at all is refused at the handshake too
     assertThrows(MqttException.class, () -> paho("ssl://127.0.0.1:" + ingest.actualTlsPort(), "no-cert", null, null,
-        AuthPki.clientContext(fleet, null)));
+        TestCerts.clientContext(fleet, null)));
     // and the plain listener has no certificates: not authorized
     assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, refusedCode("plain", "sensor-1", PASSWORD));
 
@@ -270,7 +271,7 @@ class MqttAuthTest {
     assertTrue(LogContents.all(log).isEmpty());
     // the genuine identity still connects
     MqttAsyncClient ok = paho("ssl://127.0.0.1:" + ingest.actualTlsPort(), "plc-ok", null, null,
-        AuthPki.clientContext(fleet, AuthPki.leaf(fleet, dir, "plc-3")));
+        TestCerts.clientContext(fleet, TestCerts.leaf(fleet, dir, "plc-3")));
     ok.publish("plc/3/x", "{\"id\":\"k\"}".getBytes(StandardCharsets.UTF_8), 1, false).waitForCompletion(10_000);
     assertEquals(1, LogContents.all(log).size());
   }
@@ -278,7 +279,7 @@ class MqttAuthTest {
   @Test
   void tlsListenerRefusesCbcCipherSuitesAndSpeaksTls12WithGcm(Vertx vertx) throws Exception {
     start(vertx, true, false);
-    SSLContext ctx = AuthPki.clientContext(fleet, null);
+    SSLContext ctx = TestCerts.clientContext(fleet, null);
     try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", ingest.actualTlsPort())) {
       s.setSoTimeout(10_000);
       s.setEnabledProtocols(new String[] {"TLSv1.2"});
@@ -328,41 +329,41 @@ class MqttAuthTest {
   @Test
   void aCertificateListedByTheClientCrlIsRefusedAndANewCrlAppliesToNewConnections(Vertx vertx) throws Exception {
     // GIVEN plc-3's first certificate revoked (key compromise) and a new one issued with the same CN
-    AuthPki.Leaf stolen = AuthPki.leaf(fleet, dir, "plc-3");
-    AuthPki.Leaf current = AuthPki.leaf(fleet, dir, "plc-3");
-    Path crl = AuthPki.crl(fleet, dir.resolve("devices.crl"), stolen.cert());
+    TestCerts.Leaf stolen = TestCerts.leaf(fleet, dir, "plc-3");
+    TestCerts.Leaf current = TestCerts.leaf(fleet, dir, "plc-3");
+    Path crl = TestCerts.crl(fleet, dir.resolve("devices.crl"), stolen.cert());
     start(vertx, new MqttAuthSettings(true, true, usersFile, fleet.certPath(), UsersFile.load(usersFile), 100, crl));
     String url = "ssl://127.0.0.1:" + ingest.actualTlsPort();
     assertEquals(1.0, registry.get("edge.mqtt.auth.crl.revoked").gauge().value());
 
     // THEN the revoked certificate is refused at CONNECT (not authorized), even with a valid password too
     MqttException e = assertThrows(MqttException.class, () -> paho(url, "thief", null, null,
-        AuthPki.clientContext(fleet, stolen)));
+        TestCerts.clientContext(fleet, stolen)));
     assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, e.getReasonCode());
     e = assertThrows(MqttException.class, () -> paho(url, "thief-pw", "sensor-1", PASSWORD,
-        AuthPki.clientContext(fleet, stolen)));
+        TestCerts.clientContext(fleet, stolen)));
     assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, e.getReasonCode());
     assertEquals(2.0, failures("revoked_certificate"));
     // AND the current one connects and publishes
-    MqttAsyncClient plc = paho(url, "plc", null, null, AuthPki.clientContext(fleet, current));
+    MqttAsyncClient plc = paho(url, "plc", null, null, TestCerts.clientContext(fleet, current));
     plc.publish("plc/3/t", "{\"id\":\"c1\"}".getBytes(StandardCharsets.UTF_8), 1, false).waitForCompletion(10_000);
     assertEquals(Map.of("plc", 1), countBySource(LogContents.all(log)));
 
     // WHEN the operator replaces the CRL, revoking the current certificate too
-    AuthPki.crl(fleet, crl, stolen.cert(), current.cert());
+    TestCerts.crl(fleet, crl, stolen.cert(), current.cert());
     awaitCrlReloads("ok", 1);
 
     // THEN new connections with it are refused; the one open before keeps going
     e = assertThrows(MqttException.class, () -> paho(url, "plc-again", null, null,
-        AuthPki.clientContext(fleet, current)));
+        TestCerts.clientContext(fleet, current)));
     assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, e.getReasonCode());
     assertTrue(plc.isConnected());
     assertEquals(2.0, registry.get("edge.mqtt.auth.crl.revoked").gauge().value());
 
     // AND a CRL signed by another CA is refused and counted; the previous CRL stays in force
-    AuthPki.crl(AuthPki.ca(Files.createDirectories(dir.resolve("rogue")), "fleet"), crl); // same name, other key
+    TestCerts.crl(TestCerts.ca(Files.createDirectories(dir.resolve("rogue")), "fleet"), crl); // same name, other key
     awaitCrlReloads("failed", 1);
-    assertThrows(MqttException.class, () -> paho(url, "plc-third", null, null, AuthPki.clientContext(fleet, current)));
+    assertThrows(MqttException.class, () -> paho(url, "plc-third", null, null, TestCerts.clientContext(fleet, current)));
     assertEquals(4.0, failures("revoked_certificate"));
   }
 

@@ -1,10 +1,11 @@
-package io.edgesync.edge.mqtt.auth;
+package io.edgesync.edge.testsupport;
 
 import java.io.StringWriter;
 import java.io.Writer;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
@@ -14,45 +15,57 @@ import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.util.io.pem.PemObject;
 import org.bouncycastle.util.io.pem.PemWriter;
 
-/** Test certificates in the fleet's conventions (EC P-256, PKCS#8 PEM), and JDK client contexts. */
-public final class AuthPki {
+/**
+ * Test certificates in the fleet's conventions (EC P-256, SHA256withECDSA, PEM certificates,
+ * PKCS#8 PEM keys): CAs, leaves for clients and servers, CRLs, and JDK client contexts. The
+ * edge's tests (forwarder, MQTT listener, bridge) share it.
+ */
+public final class TestCerts {
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  /** A CA: its certificate, the key that signs, and the certificate's PEM file. */
   public record Ca(String name, X509Certificate cert, PrivateKey key, Path certPath) {}
 
+  /** A leaf: certificate and key, and their PEM files. */
   public record Leaf(X509Certificate cert, PrivateKey key, Path certPath, Path keyPath) {}
 
-  private AuthPki() {}
+  private TestCerts() {}
 
+  /** A self-signed CA with CN = {@code name}, written to {@code <dir>/<name>-ca.pem}. */
   public static Ca ca(Path dir, String name) throws Exception {
     KeyPair kp = ecKeyPair();
     X500Name subject = new X500Name("CN=" + name);
     X509v3CertificateBuilder b = builder(subject, subject, kp);
     b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
     b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+    b.addExtension(Extension.subjectKeyIdentifier, false,
+        new JcaX509ExtensionUtils().createSubjectKeyIdentifier(kp.getPublic()));
     X509Certificate cert = sign(b, kp.getPrivate());
     Path p = dir.resolve(name + "-ca.pem");
     writePem(p, cert);
@@ -66,24 +79,39 @@ public final class AuthPki {
 
   /** The same, without SANs when {@code sans} is false: no host name matches it. */
   public static Leaf leaf(Ca ca, Path dir, String cn, boolean sans) throws Exception {
+    return leaf(ca, dir, ca.name() + "-" + cn + (sans ? "" : "-nosan"), cn,
+        sans ? List.of("localhost") : List.of(), sans ? List.of("127.0.0.1") : List.of(), true);
+  }
+
+  /** A server certificate (EKU serverAuth only) for the given DNS names and IP addresses. */
+  public static Leaf server(Ca ca, Path dir, String name, List<String> dnsNames, List<String> ips) throws Exception {
+    return leaf(ca, dir, ca.name() + "-" + name, name, dnsNames, ips, false);
+  }
+
+  private static Leaf leaf(Ca ca, Path dir, String file, String cn, List<String> dnsNames, List<String> ips,
+      boolean client) throws Exception {
     KeyPair kp = ecKeyPair();
     X509v3CertificateBuilder b = builder(new X500Name("CN=" + ca.name()), new X500Name("CN=" + cn), kp);
     b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
     b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
-    b.addExtension(Extension.extendedKeyUsage, false,
-        new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth, KeyPurposeId.id_kp_serverAuth}));
-    if (sans) {
-      b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-          new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")}));
+    b.addExtension(Extension.extendedKeyUsage, false, client
+        ? new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth, KeyPurposeId.id_kp_serverAuth})
+        : new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+    b.addExtension(Extension.authorityKeyIdentifier, false,
+        new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(ca.cert()));
+    List<GeneralName> sans = new ArrayList<>();
+    ips.forEach(ip -> sans.add(new GeneralName(GeneralName.iPAddress, ip)));
+    dnsNames.forEach(d -> sans.add(new GeneralName(GeneralName.dNSName, d)));
+    if (!sans.isEmpty()) {
+      b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(GeneralName[]::new)));
     }
     X509Certificate cert = sign(b, ca.key());
-    String file = ca.name() + "-" + cn + (sans ? "" : "-nosan");
     Path certPath = dir.resolve(file + "-cert.pem");
     Path keyPath = dir.resolve(file + "-key.pem");
     writePem(certPath, cert);
     StringWriter sw = new StringWriter();
     try (PemWriter w = new PemWriter(sw)) {
-      w.writeObject(new PemObject("PRIVATE KEY", kp.getPrivate().getEncoded()));
+      w.writeObject(new PemObject("PRIVATE KEY", kp.getPrivate().getEncoded())); // PKCS#8
     }
     Files.writeString(keyPath, sw.toString());
     return new Leaf(cert, kp.getPrivate(), certPath, keyPath);
@@ -93,7 +121,7 @@ public final class AuthPki {
    * Writes (atomically, as an operator should) {@code file}: a PEM CRL of {@code ca} listing
    * {@code revoked}, next update in a day.
    */
-  static Path crl(Ca ca, Path file, X509Certificate... revoked) throws Exception {
+  public static Path crl(Ca ca, Path file, X509Certificate... revoked) throws Exception {
     Date now = new Date();
     X509v2CRLBuilder b = new X509v2CRLBuilder(new X500Name("CN=" + ca.name()), now);
     b.setNextUpdate(Date.from(now.toInstant().plus(Duration.ofDays(1))));
@@ -103,12 +131,11 @@ public final class AuthPki {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     writePem(tmp, new JcaX509CRLConverter().getCRL(b.build(new JcaContentSignerBuilder("SHA256withECDSA")
         .build(ca.key()))));
-    return Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    return Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
-  /** A client context trusting {@code trust}, presenting {@code client} when not null. */
-  static SSLContext clientContext(Ca trust, Leaf client) throws Exception {
+  /** A JDK client context trusting {@code trust}, presenting {@code client} when not null. */
+  public static SSLContext clientContext(Ca trust, Leaf client) throws Exception {
     KeyStore ts = KeyStore.getInstance("PKCS12");
     ts.load(null, null);
     ts.setCertificateEntry("ca", trust.cert());
