@@ -43,23 +43,35 @@ class KafkaOutageTest {
   @TempDir
   Path tmp;
 
+  private TestPki pki;
+  private EmbeddedKafka.Options kafkaOptions;
+  /** The broker; a restart replaces it (same data and ports). */
+  private EmbeddedKafka kafka;
+  private String bootstrap;
+  private CloudIngest cloud;
+
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
   }
 
-  @Test
-  void whileKafkaIsDownBatchesGet503AndAfterItsRestartTheyAreCommittedExactlyOnce(Vertx vertx) throws Exception {
-    TestPki pki = TestPki.create(tmp.resolve("pki"));
-    EmbeddedKafka.Options kafkaOptions = new EmbeddedKafka.Options(tmp.resolve("kafka"), freePort(), freePort());
-    EmbeddedKafka kafka = new EmbeddedKafka(kafkaOptions);
+  /** A broker on fixed ports (so a restart keeps them) and cloud-ingest with fast Kafka retries. */
+  private void startKafkaAndCloud() throws IOException {
+    pki = TestPki.create(tmp.resolve("pki"));
+    kafkaOptions = new EmbeddedKafka.Options(tmp.resolve("kafka"), freePort(), freePort());
+    kafka = new EmbeddedKafka(kafkaOptions);
     kafka.start();
-    String bootstrap = kafka.bootstrap();
-    CloudIngest cloud = TestCloud.start(TestCloud.config(pki, bootstrap, tmp.resolve("data"), Map.of(
+    bootstrap = kafka.bootstrap();
+    cloud = TestCloud.start(TestCloud.config(pki, bootstrap, tmp.resolve("data"), Map.of(
         "kafka.timeoutMs", "3000",
         "kafka.retryInitialMs", "100",
         "kafka.retryMaxMs", "1000")));
+  }
+
+  @Test
+  void whileKafkaIsDownBatchesGet503AndAfterItsRestartTheyAreCommittedExactlyOnce(Vertx vertx) throws Exception {
+    startKafkaAndCloud();
     try (IngestClient n1 = new IngestClient(vertx, cloud.ingestPort(), pki.node("n1"), pki.caCert())) {
       // GIVEN 1..100 committed
       assertEquals(200, TestCloud.await(n1.post(Frames.batch("n1", 1, 100)), WAIT).status());
@@ -109,15 +121,7 @@ class KafkaOutageTest {
    */
   @Test
   void aCommittedWatermarkHiddenAfterTheBrokerRestartIsKeptAndTheNextBatchIsWritten(Vertx vertx) throws Exception {
-    TestPki pki = TestPki.create(tmp.resolve("pki"));
-    EmbeddedKafka.Options kafkaOptions = new EmbeddedKafka.Options(tmp.resolve("kafka"), freePort(), freePort());
-    EmbeddedKafka kafka = new EmbeddedKafka(kafkaOptions);
-    kafka.start();
-    String bootstrap = kafka.bootstrap();
-    CloudIngest cloud = TestCloud.start(TestCloud.config(pki, bootstrap, tmp.resolve("data"), Map.of(
-        "kafka.timeoutMs", "3000",
-        "kafka.retryInitialMs", "100",
-        "kafka.retryMaxMs", "1000")));
+    startKafkaAndCloud();
     Properties bp = new Properties();
     bp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     bp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "test-hider");

@@ -90,14 +90,14 @@ public final class MqttAuthenticator {
   /** The users in force: replaced as a whole by a reload. */
   private volatile Users users;
   private long reloadTimer = -1;
-  /** Modification time and size of the users file last loaded (or last refused); worker only. */
-  private String stamp;
+  /** The users file's version last loaded (or last refused). */
+  private final Watched usersVersion;
   /** The revoked client certificates in force, or null without {@code mqtt.clientCrl}. */
   private volatile ClientCrl crl;
   /** The CAs of {@code mqtt.clientCa} as read at start (the TLS listener's trust): they sign the CRL. */
   private final List<X509Certificate> crlIssuers;
-  /** Like {@link #stamp}, for the CRL file; worker only. */
-  private String crlStamp;
+  /** Like {@link #usersVersion}, for the CRL file. */
+  private final Watched crlVersion;
   private final Counter crlReloadsOk;
   private final Counter crlReloadsFailed;
   private final Counter reloadsOk;
@@ -158,15 +158,15 @@ public final class MqttAuthenticator {
     crlReloadsFailed = Counter.builder("edge.mqtt.auth.crl.reloads").tag("result", "failed")
         .description("mqtt.clientCrl reloads").register(registry);
     crlIssuers = settings.clientCrl() != null ? ClientCrl.readCas(settings.clientCa()) : List.of();
+    crlVersion = new Watched(settings.clientCrl());
     if (settings.clientCrl() != null) {
-      crlStamp = stamp(settings.clientCrl());
       crl = ClientCrl.load(settings.clientCrl(), crlIssuers);
       warnIfStale(crl);
     }
     Gauge.builder("edge.mqtt.auth.crl.revoked", this, a -> a.crl == null ? 0 : a.crl.revokedCount())
         .description("revoked client certificates listed by mqtt.clientCrl (0 without one)").register(registry);
+    usersVersion = new Watched(settings.usersFile());
     if (settings.enabled() && settings.reloadMs() > 0) {
-      stamp = stamp(settings.usersFile());
       reloadTimer = vertx.setPeriodic(settings.reloadMs(), id -> vertx.executeBlocking(() -> {
         reloadIfChanged();
         return (Void) null;
@@ -193,19 +193,15 @@ public final class MqttAuthenticator {
 
   /** Worker: reloads the users file and the CRL when their modification time or size changed. */
   void reloadIfChanged() {
-    reloadUsersIfChanged();
-    if (settings.clientCrl() != null) {
-      reloadCrlIfChanged();
+    if (usersVersion.changed()) {
+      reloadUsers(settings.usersFile());
+    }
+    if (crlVersion.changed()) {
+      reloadCrl(settings.clientCrl());
     }
   }
 
-  private void reloadCrlIfChanged() {
-    Path file = settings.clientCrl();
-    String now = stamp(file);
-    if (now == null || now.equals(crlStamp)) {
-      return;
-    }
-    crlStamp = now;
+  private void reloadCrl(Path file) {
     ClientCrl loaded;
     try {
       loaded = ClientCrl.load(file, crlIssuers);
@@ -229,13 +225,7 @@ public final class MqttAuthenticator {
     }
   }
 
-  private void reloadUsersIfChanged() {
-    Path file = settings.usersFile();
-    String now = stamp(file);
-    if (now == null || now.equals(stamp)) {
-      return;
-    }
-    stamp = now;
+  private void reloadUsers(Path file) {
     List<MqttUser> loaded;
     try {
       loaded = UsersFile.load(file);
@@ -252,12 +242,34 @@ public final class MqttAuthenticator {
     LOG.info("{} reloaded: {} users; new connections use them", file, loaded.size());
   }
 
-  /** "mtime/size" of {@code file}, or null when it cannot be read (then nothing changes). */
-  private static String stamp(Path file) {
-    try {
-      return Files.getLastModifiedTime(file).toMillis() + "/" + Files.size(file);
-    } catch (IOException e) {
-      return null;
+  /** A file's modification time and size as last seen; worker only (after construction). */
+  private static final class Watched {
+    private final Path file;
+    private String stamp;
+
+    /** {@code file} may be null: never changed. */
+    Watched(Path file) {
+      this.file = file;
+      this.stamp = file == null ? null : stamp(file);
+    }
+
+    /** True once per new modification time or size; a file that cannot be read changes nothing. */
+    boolean changed() {
+      String now = file == null ? null : stamp(file);
+      if (now == null || now.equals(stamp)) {
+        return false;
+      }
+      stamp = now;
+      return true;
+    }
+
+    /** "mtime/size" of {@code file}, or null when it cannot be read. */
+    private static String stamp(Path file) {
+      try {
+        return Files.getLastModifiedTime(file).toMillis() + "/" + Files.size(file);
+      } catch (IOException e) {
+        return null;
+      }
     }
   }
 
