@@ -370,20 +370,18 @@ class MqttAuthTest {
   // ---------------------------------------------------------------- helpers
 
   private void awaitCrlReloads(String result, double n) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (registry.get("edge.mqtt.auth.crl.reloads").tag("result", result).counter().count() < n) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("no CRL reload (" + result + ") within 15 s");
-      }
-      Thread.sleep(20);
-    }
+    awaitCount("edge.mqtt.auth.crl.reloads", result, n);
   }
 
   private void awaitReloads(String result, double n) throws InterruptedException {
+    awaitCount("edge.mqtt.auth.reloads", result, n);
+  }
+
+  private void awaitCount(String counter, String result, double n) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (registry.get("edge.mqtt.auth.reloads").tag("result", result).counter().count() < n) {
+    while (registry.get(counter).tag("result", result).counter().count() < n) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("no users file reload (" + result + ") within 15 s");
+        throw new AssertionError("no " + counter + "{result=" + result + "} reaching " + n + " within 15 s");
       }
       Thread.sleep(20);
     }
