@@ -224,9 +224,10 @@ public final class EdgeNode {
     return mqtt;
   }
 
+  /** UP while the log is open and its group commits succeed (DOWN on a full disk until RocksDB resumes). */
   private boolean healthy() {
     EventLog l = log;
-    return l != null && l.isOpen();
+    return l != null && l.isOpen() && l.writeError() == null;
   }
 
   private JsonObject forwarderStatus() {

@@ -506,6 +506,14 @@ public final class EventLog implements LogReader, AutoCloseable {
     return writer.nextSeq();
   }
 
+  /**
+   * Why the last group commit failed (e.g. no space left on the disk), or null while appends
+   * succeed. RocksDB resumes by itself a few seconds after space is free again.
+   */
+  public String writeError() {
+    return writer.writeError();
+  }
+
   /** Appends waiting for the writer thread. */
   public int queueDepth() {
     return writer.queueDepth();

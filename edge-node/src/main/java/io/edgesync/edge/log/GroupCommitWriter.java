@@ -161,6 +161,8 @@ public final class GroupCommitWriter {
   private final Counter appendsTotal;
   private final Counter queueFullTotal;
   private final Counter writeErrorsTotal;
+  /** Why the last group commit failed, or null when the last one succeeded (a full disk, until RocksDB resumes). */
+  private volatile String writeError;
   /** Per class: events compacted into summaries, and the summaries written (downsample policy). */
   private final Counter[] downsampledTotal = new Counter[LogKeys.CLASSES];
   private final Counter[] summariesTotal = new Counter[LogKeys.CLASSES];
@@ -294,6 +296,11 @@ public final class GroupCommitWriter {
   }
 
   /** Appends waiting for the writer. */
+  /** Why the last group commit failed, or null while group commits succeed. */
+  public String writeError() {
+    return writeError;
+  }
+
   public int queueDepth() {
     return queue.size();
   }
@@ -800,6 +807,7 @@ public final class GroupCommitWriter {
       System.arraycopy(classBefore, 0, nextClassSeq, 0, classBefore.length);
       queuedBytes.addAndGet(-bytes);
       writeErrorsTotal.increment();
+      writeError = e.getMessage() != null ? e.getMessage() : e.toString();
       EventLogException failure = new EventLogException(dbPath, "group commit of " + group.size() + " events", e);
       LOG.error("[db: {}] [seq: {}] group commit of {} events failed: {}", dbPath, seqBefore, group.size(),
           e.toString());
@@ -813,6 +821,10 @@ public final class GroupCommitWriter {
     }
     if (dedup != null) {
       dedup.committed();
+    }
+    if (writeError != null) {
+      LOG.warn("[db: {}] [seq: {}] group commits succeed again (after: {})", dbPath, seqBefore, writeError);
+      writeError = null;
     }
     commitTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     groupSize.record(group.size());

@@ -22,7 +22,7 @@ import java.util.stream.Collectors;
  * <pre>
  * {"nodeId":"n1","version":"0.1.0","startedAt":"...","uptimeSeconds":12,
  *  "mqtt":{"port":1883,"tlsPort":0,"connections":2,"pausedConnections":0,"subscriptions":0},
- *  "log":{"open":true,"path":"...","nextSeq":1001,"queueDepth":0,
+ *  "log":{"open":true,"path":"...","nextSeq":1001,"queueDepth":0,"writeError":null,
  *         "classes":{"normal":{"lastClassSeq":1000,"releasedClassSeq":900,"backlog":100},...}},
  *  "dedup":{"enabled":true,"windowMs":600000,"bucketMs":60000,"buckets":11,"keys":5000,
  *           "bloomBytes":6600000,"hits":{"id":3,"dup":1}},
@@ -80,6 +80,7 @@ public final class NodeStatus implements Supplier<JsonObject> {
             .put("path", log.path().toString())
             .put("nextSeq", log.nextSeq())
             .put("queueDepth", log.queueDepth())
+            .put("writeError", log.writeError())
             .put("classes", classes))
         .put("buffer", log.bufferStatus())
         .put("dedup", dedup())

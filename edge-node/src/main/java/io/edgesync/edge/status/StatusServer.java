@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * The edge's status HTTP server ({@code http.port}):
  * <ul>
  *   <li>{@code GET /health}: 200 {@code {"status":"UP"}} while the node is healthy (the log
- *       is open), else 503 {@code {"status":"DOWN"}};</li>
+ *       is open and its last group commit succeeded), else 503 {@code {"status":"DOWN"}};</li>
  *   <li>{@code GET /metrics}: Prometheus text format (edge metrics and Vert.x' own
  *       {@code vertx_*} metrics, one registry);</li>
  *   <li>{@code GET /status}: JSON from {@link NodeStatus}.</li>
