@@ -61,7 +61,7 @@ class EventLogDiskFullTest {
       log.close();
     }
     if (mounted) {
-      new ProcessBuilder("umount", disk.toString()).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
+      new ProcessBuilder("umount", "-l", disk.toString()).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
     }
   }
 
