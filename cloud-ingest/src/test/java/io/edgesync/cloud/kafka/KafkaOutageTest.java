@@ -127,7 +127,8 @@ class KafkaOutageTest {
     bp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "test-hider");
     bp.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "90000");
     try (IngestClient n1 = new IngestClient(vertx, cloud.ingestPort(), pki.node("n1"), pki.caCert());
-         KafkaProducer<byte[], byte[]> hider = new KafkaProducer<>(bp, new ByteArraySerializer(), new ByteArraySerializer())) {
+         KafkaProducer<byte[], byte[]> hider =
+             new KafkaProducer<>(bp, new ByteArraySerializer(), new ByteArraySerializer())) {
       // GIVEN 1..100 committed, then a transaction left open on edge.watermarks, then 101..200 committed
       assertEquals(200, TestCloud.await(n1.post(Frames.batch("n1", 1, 100)), WAIT).status());
       hider.initTransactions();

@@ -123,8 +123,8 @@ public final class EdgeKeys {
       new Key(MQTT_USERS_FILE, "", "MQTT users and topic ACLs (YAML, PBKDF2 hashes, `provisioning mqtt-user`); "
           + "relative to the config file's folder; required unless mqtt.auth=none"),
       new Key(MQTT_CLIENT_CA, "tls.ca", "CA (PEM) client certificates must chain to, with mqtt.auth=certificate"),
-      new Key(MQTT_CLIENT_CRL, "", "CRL file (PEM or DER) of mqtt.clientCa: a client certificate it lists is refused at "
-          + "CONNECT; re-read with mqtt.usersFile; with mqtt.auth=certificate only"),
+      new Key(MQTT_CLIENT_CRL, "", "CRL file (PEM or DER) of mqtt.clientCa: a client certificate it lists is "
+          + "refused at CONNECT; re-read with mqtt.usersFile; with mqtt.auth=certificate only"),
       new Key(MQTT_USERS_RELOAD_MS, "2000", "how often mqtt.usersFile is checked for changes (mtime, size); a valid new file "
           + "applies to new connections, an invalid one is refused and the old users stay; 0 = never"),
       new Key(HTTP_HOST, DEFAULT_HTTP_HOST, "address the status HTTP server binds"),

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * One MQTT bridge: the edge is an MQTT 3.1.1 client of an upstream broker (a plant broker),
  * over plain TCP or TLS ({@code bridge.<name>.tls}: OpenSSL engine, the broker's certificate
  * checked against {@code ca} and, unless {@code verifyHost=false}, the endpoint's host name;
- * optionally a client certificate), connected with a persistent session (clean session 0, client id {@code bridge.<name>.clientId})
+ * optionally a client certificate), connected with a persistent session (clean session 0, client
+ * id {@code bridge.<name>.clientId})
  * and subscribed to {@code bridge.<name>.topics} at QoS1. Each upstream PUBLISH is appended to
  * the {@link EventLog} as an event of source {@code bridge:<name>} with the upstream topic,
  * through the same {@link IngestHook} (local rules) as the MQTT listener, and the PUBACK to
