@@ -65,11 +65,12 @@
     badge.className = 'badge ' + n.state;
     badge.textContent = n.state;
     const linkEl = cell(tr, 'state').querySelector('.link');
-    const held = Object.keys(n.problems || {});
+    const problems = n.problems || {};
+    const held = Object.keys(problems).filter((k) => k !== 'log');
     linkEl.textContent = (n.state === 'online' ? (n.reportedLink ? 'link ' + n.reportedLink : '') : 'no contact')
-      + (held.length ? ' · held: ' + held.join(', ') : '');
-    linkEl.title = held.map((c) => c + ': ' + n.problems[c]).join('\n');
-    linkEl.classList.toggle('problem', held.length > 0);
+      + (held.length ? ' · held: ' + held.join(', ') : '') + (problems.log ? ' · log writes failing' : '');
+    linkEl.title = Object.keys(problems).map((c) => c + ': ' + problems[c]).join('\n');
+    linkEl.classList.toggle('problem', held.length > 0 || !!problems.log);
     cell(tr, 'last-seen').textContent = ago(n.lastSeenAgoMs);
     cell(tr, 'last-seen').title = n.lastSeen || '';
     const b = n.backlog || {};

@@ -553,14 +553,20 @@ public final class FleetRegistry implements FleetHooks {
 
   /**
    * The classes the node last reported as not flowing ({@code link.problems} of its heartbeat),
-   * each with its reason: known class names only, each reason cut to {@value #MAX_PROBLEM_CHARS}.
+   * and {@code log} when its log takes no event (a full disk), each with its reason: known keys
+   * only, each reason cut to {@value #MAX_PROBLEM_CHARS}.
    */
   private static JsonObject problems(JsonObject link) {
     JsonObject out = new JsonObject();
     if (link.getValue("problems") instanceof JsonObject reported) {
+      List<String> keys = new ArrayList<>();
       for (Priority p : Priority.values()) {
-        if (reported.getValue(p.label()) instanceof String why) {
-          out.put(p.label(), why.length() > MAX_PROBLEM_CHARS ? why.substring(0, MAX_PROBLEM_CHARS) + "…" : why);
+        keys.add(p.label());
+      }
+      keys.add("log");
+      for (String key : keys) {
+        if (reported.getValue(key) instanceof String why) {
+          out.put(key, why.length() > MAX_PROBLEM_CHARS ? why.substring(0, MAX_PROBLEM_CHARS) + "…" : why);
         }
       }
     }

@@ -91,12 +91,14 @@ class FleetRegistryTest {
         .put("normal", "the cloud has committed normal up to 900 but this log ends at 250")
         .put("bulk", "x".repeat(5000))
         .put("no-such-class", "ignored")
-        .put("critical", 42));
+        .put("critical", 42)
+        .put("log", "group commits fail: No space left on device"));
     fleet.recordHeartbeat("n1", hb);
     JsonObject problems = view("n1").getJsonObject("problems");
     assertEquals("the cloud has committed normal up to 900 but this log ends at 250", problems.getString("normal"));
     assertEquals(FleetRegistry.MAX_PROBLEM_CHARS + 1, problems.getString("bulk").length());
-    assertEquals(2, problems.size(), problems.encode());
+    assertEquals("group commits fail: No space left on device", problems.getString("log"));
+    assertEquals(3, problems.size(), problems.encode());
   }
 
   @Test

@@ -80,13 +80,17 @@ final class HeartbeatBody {
       }
     }
     JsonObject forwarder = obj(status, "forwarder");
-    // per class, what keeps it from flowing (a hold, or a log behind the cloud's watermark)
+    // per class, what keeps it from flowing (a hold, or a log behind the cloud's watermark); "log":
+    // why the log takes no event at all (its group commits fail, e.g. a full disk)
     JsonObject problems = new JsonObject();
     JsonObject forwardClasses = obj(forwarder, "classes");
     for (Priority p : Priority.values()) {
       if (obj(forwardClasses, p.label()).getValue("problem") instanceof String problem) {
         problems.put(p.label(), problem);
       }
+    }
+    if (log.getValue("writeError") instanceof String writeError) {
+      problems.put("log", "group commits fail: " + writeError);
     }
     JsonObject rules = obj(status, "rules");
     JsonObject mqtt = obj(status, "mqtt");

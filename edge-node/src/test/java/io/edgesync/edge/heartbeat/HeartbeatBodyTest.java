@@ -80,5 +80,12 @@ class HeartbeatBodyTest {
 
     JsonObject flowing = new HeartbeatBody(new SimpleMeterRegistry(), 2000).build(status(0, 0), Map.of(), 10_000);
     assertEquals(new JsonObject(), flowing.getJsonObject("link").getJsonObject("problems"));
+
+    // a log whose group commits fail (a full disk) is a problem of the whole node
+    JsonObject full = status(0, 0);
+    full.getJsonObject("log").put("writeError", "No space left on device");
+    assertEquals(new JsonObject().put("log", "group commits fail: No space left on device"),
+        new HeartbeatBody(new SimpleMeterRegistry(), 2000).build(full, Map.of(), 10_000)
+            .getJsonObject("link").getJsonObject("problems"));
   }
 }
