@@ -561,7 +561,8 @@ public final class EventLog implements LogReader, AutoCloseable {
         it.status();
         // a class's live events have consecutive class sequence numbers: the run is start .. start + n - 1
         // (checked against the key after it, when there is one)
-        if (!out.isEmpty() && (!it.isValid() || (it.key(key) == key.length && LogKeys.classSeqOf(key) == start + out.size()))) {
+        if (!out.isEmpty()
+            && (!it.isValid() || (it.key(key) == key.length && LogKeys.classSeqOf(key) == start + out.size()))) {
           space.readSpans.record(code, generation, start, start + out.size() - 1, bytes);
         }
       } catch (RocksDBException e) {

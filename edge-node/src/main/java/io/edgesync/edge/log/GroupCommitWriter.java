@@ -295,12 +295,12 @@ public final class GroupCommitWriter {
     }
   }
 
-  /** Appends waiting for the writer. */
   /** Why the last group commit failed, or null while group commits succeed. */
   public String writeError() {
     return writeError;
   }
 
+  /** Appends waiting for the writer. */
   public int queueDepth() {
     return queue.size();
   }
