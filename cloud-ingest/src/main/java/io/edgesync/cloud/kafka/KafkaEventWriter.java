@@ -591,19 +591,14 @@ public final class KafkaEventWriter {
    * producer's open transaction with the next marker of that producer.
    */
   private void keepCommitted(Map<Key, Watermark> loaded) {
-    Key example = null;
+    String example = null;
     int kept = 0;
     for (Map.Entry<Key, Watermark> e : watermarks.snapshot().entrySet()) {
       Watermark reloaded = loaded.get(e.getKey());
-      if (owns.test(e.getKey().nodeId())
-          && (reloaded == null || reloaded.committedClassSeq() < e.getValue().committedClassSeq())) {
+      long shown = reloaded == null ? 0 : reloaded.committedClassSeq();
+      if (owns.test(e.getKey().nodeId()) && shown < e.getValue().committedClassSeq()) {
         if (example == null) {
-          example = e.getKey();
-          LOG.warn("Kafka writer {}: {} shows {} at classSeq {} but this writer committed {}: a committed transaction "
-                  + "is not visible to read_committed readers (hanging transaction?); keeping {}",
-              options.transactionalId(), TopicSetup.WATERMARKS, example,
-              reloaded == null ? 0 : reloaded.committedClassSeq(), e.getValue().committedClassSeq(),
-              e.getValue().committedClassSeq());
+          example = e.getKey() + " at classSeq " + shown + " instead of " + e.getValue().committedClassSeq();
         }
         loaded.put(e.getKey(), e.getValue());
         kept++;
@@ -611,8 +606,9 @@ public final class KafkaEventWriter {
     }
     if (kept > 0) {
       metrics.hiddenWatermarks.increment(kept);
-      LOG.warn("Kafka writer {}: kept {} committed watermark(s) that {} did not show", options.transactionalId(), kept,
-          TopicSetup.WATERMARKS);
+      LOG.warn("Kafka writer {}: {} shows {} watermark(s) below what this writer committed (e.g. {}): a committed "
+              + "transaction is not visible to read_committed readers (hanging transaction?); keeping them",
+          options.transactionalId(), TopicSetup.WATERMARKS, kept, example);
     }
   }
 
