@@ -66,6 +66,9 @@ public final class FleetRegistry implements FleetHooks {
   public static final int MAX_HEARTBEAT_BYTES = 64 * 1024;
   /** Longest reason of a class's problem kept in the view. */
   static final int MAX_PROBLEM_CHARS = 500;
+  /** The keys of a heartbeat's {@code link.problems} kept: the classes, and {@code log}. */
+  private static final List<String> PROBLEM_KEYS = java.util.stream.Stream.concat(
+      Arrays.stream(Priority.values()).map(Priority::label), java.util.stream.Stream.of("log")).toList();
   public static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
   public static final int OFFLINE_AFTER_INTERVALS = 3;
   public static final int HISTORY_POINTS = 120;
@@ -559,12 +562,7 @@ public final class FleetRegistry implements FleetHooks {
   private static JsonObject problems(JsonObject link) {
     JsonObject out = new JsonObject();
     if (link.getValue("problems") instanceof JsonObject reported) {
-      List<String> keys = new ArrayList<>();
-      for (Priority p : Priority.values()) {
-        keys.add(p.label());
-      }
-      keys.add("log");
-      for (String key : keys) {
+      for (String key : PROBLEM_KEYS) {
         if (reported.getValue(key) instanceof String why) {
           out.put(key, why.length() > MAX_PROBLEM_CHARS ? why.substring(0, MAX_PROBLEM_CHARS) + "…" : why);
         }
