@@ -101,7 +101,8 @@ public record EdgeBundle(String nodeId, String group, List<HostPort> endpoints) 
         Group=%3$s
         # Memory bounds (docs/OPERATIONS.md): heap, direct buffers, code and metaspace capped; RocksDB
         # is bounded by log.memoryBytes in edge.yaml. The heap is touched at start (the RSS does not
-        # creep up to it later); two malloc arenas, trimmed every 5 s, give freed native memory back.
+        # creep up to it later); two malloc arenas, trimmed every 5 s, give freed native memory back;
+        # one C2-only JIT compiler (less code cache and compiler memory than tiered compilation).
         # TrimNativeHeapInterval needs JDK 17.0.9 or later.
         %8$s
         # The bundle's data.dir is relative to edge.yaml; an installed node keeps its log under /var/lib.

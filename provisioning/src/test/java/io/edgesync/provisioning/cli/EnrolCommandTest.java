@@ -131,6 +131,7 @@ class EnrolCommandTest {
     assertTrue(unit.contains("\nEnvironment=\"JAVA_OPTS=-Xms96m -Xmx96m -Xmn48m -XX:SurvivorRatio=4 -XX:+UseSerialGC "), unit);
     assertTrue(unit.contains("-XX:MaxDirectMemorySize=32m"), unit);
     assertTrue(unit.contains("-XX:+AlwaysPreTouch") && unit.contains("-XX:TrimNativeHeapInterval=5000"), unit);
+    assertTrue(unit.contains("-XX:-TieredCompilation -XX:CICompilerCount=1"), unit);
     assertTrue(unit.contains("\nEnvironment=MALLOC_ARENA_MAX=2\n"), unit);
     assertTrue(unit.contains("\nUser=edgesync\n"), unit);
     assertTrue(unit.contains("\nLimitNOFILE=65536\n"), unit);
