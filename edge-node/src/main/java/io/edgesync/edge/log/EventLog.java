@@ -534,13 +534,22 @@ public final class EventLog implements LogReader, AutoCloseable {
       checkOpen();
       List<byte[]> out = new ArrayList<>();
       long bytes = 0;
-      // released events beyond log.retainReleased may still be on disk (their delete is deferred): never read them
       int code = c.code();
+      // never past lastClassSeq: a group's events are visible in RocksDB once its write returns, a
+      // moment before the writer publishes them; a reader must not hold events that the log does
+      // not report as appended yet (the forwarder would send them, and the cloud's answer would
+      // then be past the end of the log as the forwarder sees it)
+      long end = writer.lastClassSeq(code);
+      // released events beyond log.retainReleased may still be on disk (their delete is deferred): never read them
       long first = Math.max(space.evicted.get(code), space.released.get(code) - retainReleased) + 1;
-      byte[] from = LogKeys.logKey(code, Math.max(first, fromClassSeq));
+      long lowest = Math.max(first, fromClassSeq);
+      if (lowest > end) {
+        return out;
+      }
+      byte[] from = LogKeys.logKey(code, lowest);
       long generation = space.readSpans.generation(code);
       try (Slice lower = new Slice(from);
-           Slice upper = new Slice(LogKeys.classEnd(c.code()));
+           Slice upper = new Slice(LogKeys.logKey(code, end + 1));
            ReadOptions options = new ReadOptions().setFillCache(false)
                .setIterateLowerBound(lower).setIterateUpperBound(upper);
            RocksIterator it = db.newIterator(logCf, options)) {
@@ -804,6 +813,11 @@ public final class EventLog implements LogReader, AutoCloseable {
   /** Tests: overrides {@link #releasedOnDiskBound()} ({@code -1}: the default). */
   void releasedOnDiskBound(long bytes) {
     releasedOnDiskBound = bytes;
+  }
+
+  /** Tests: see {@link GroupCommitWriter#afterGroupWrite(Runnable)}. */
+  void afterGroupWrite(Runnable hook) {
+    writer.afterGroupWrite(hook);
   }
 
   /** Tests: the classSeq through which a range delete covers {@code c}'s released events. */

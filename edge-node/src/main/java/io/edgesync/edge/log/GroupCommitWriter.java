@@ -158,6 +158,9 @@ public final class GroupCommitWriter {
   private volatile long durableNextSeq;
   private final AtomicLongArray lastClassSeq = new AtomicLongArray(LogKeys.CLASSES);
 
+  /** See {@link #afterGroupWrite(Runnable)}; null outside tests. */
+  private volatile Runnable afterGroupWrite;
+
   private final Counter appendsTotal;
   private final Counter queueFullTotal;
   private final Counter writeErrorsTotal;
@@ -319,6 +322,14 @@ public final class GroupCommitWriter {
       return 1.0;
     }
     return Math.max((double) queue.size() / queueCapacity, (double) queuedBytes.get() / queueMaxBytes);
+  }
+
+  /**
+   * Tests: runs on the writer thread after a group's WriteBatch is written (its events are
+   * visible to reads) and before the group is published ({@link #lastClassSeq}, completions).
+   */
+  void afterGroupWrite(Runnable hook) {
+    afterGroupWrite = hook;
   }
 
   /** Highest durable class sequence of {@code classCode}; 0 when none. Non-blocking. */
@@ -818,6 +829,10 @@ public final class GroupCommitWriter {
         batch.close();
         groupBatch = null;
       }
+    }
+    Runnable hook = afterGroupWrite;
+    if (hook != null && stored > 0) {
+      hook.run();
     }
     if (dedup != null) {
       dedup.committed();

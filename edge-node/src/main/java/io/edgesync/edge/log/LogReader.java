@@ -18,7 +18,10 @@ public interface LogReader {
    * {@code fromClassSeq} (inclusive), stopping after {@code maxEvents} envelopes or once
    * {@code maxBytes} is reached (at least one envelope is returned when one exists).
    * Events released beyond the retained ones or evicted are not returned: a read from below
-   * them starts at the first event still kept. Blocking.
+   * them starts at the first event still kept. Never returns an event above
+   * {@link #lastClassSeq(Priority)} as it was when the read began, even when it is already
+   * stored: callers take the cloud's watermark above {@code lastClassSeq} for a log that was
+   * wiped (docs/FORWARDER.md). Blocking.
    *
    * @return encoded envelopes (see {@link io.edgesync.model.EnvelopeCodec}); empty when none
    */

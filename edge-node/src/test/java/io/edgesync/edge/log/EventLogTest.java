@@ -352,6 +352,57 @@ class EventLogTest {
   }
 
   @Test
+  void aReadNeverReturnsAGroupThatIsWrittenButNotYetPublished(Vertx vertx) throws Exception {
+    // GIVEN a log with 10 durable normal events
+    EventLog log = EventLog.open(dir.resolve("db"), DEFAULTS, vertx, new SimpleMeterRegistry());
+    List<Future<Long>> first = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      first.add(log.append(envelope(Priority.NORMAL, "a", i)));
+    }
+    await(Future.all(first), 30);
+    // AND a writer thread that stops between writing the next group and publishing it (on a busy
+    // machine it can lose its core there for longer than a batch's round trip to the cloud)
+    CountDownLatch written = new CountDownLatch(1);
+    CountDownLatch go = new CountDownLatch(1);
+    log.afterGroupWrite(() -> {
+      written.countDown();
+      try {
+        go.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    List<Future<Long>> second = new ArrayList<>();
+    for (int i = 10; i < 15; i++) {
+      second.add(log.append(envelope(Priority.NORMAL, "a", i)));
+    }
+    assertTrue(written.await(30, TimeUnit.SECONDS), "the next group was written");
+    List<byte[]> fromStart;
+    List<byte[]> fromEnd;
+    try {
+      // WHEN the class is read meanwhile
+      assertEquals(10, log.lastClassSeq(Priority.NORMAL));
+      fromStart = log.read(Priority.NORMAL, 1, 1000, 1 << 20);
+      fromEnd = log.read(Priority.NORMAL, 11, 1000, 1 << 20);
+    } finally {
+      log.afterGroupWrite(null);
+      go.countDown();
+    }
+
+    // THEN a read returns what lastClassSeq reports as appended, not the group being published
+    // (the forwarder took a cloud watermark above lastClassSeq for a wiped log and held the class)
+    assertEquals(10, fromStart.size());
+    assertEquals(10, EnvelopeCodec.classSeqOf(fromStart.get(9)));
+    assertEquals(0, fromEnd.size());
+    // AND once published, the group reads back
+    await(Future.all(second), 30);
+    assertEquals(15, log.lastClassSeq(Priority.NORMAL));
+    assertEquals(15, log.read(Priority.NORMAL, 1, 1000, 1 << 20).size());
+    assertEquals(5, log.read(Priority.NORMAL, 11, 1000, 1 << 20).size());
+    log.close();
+  }
+
+  @Test
   void appendsAfterCloseFailAndCloseIsIdempotent(Vertx vertx) {
     EventLog log = EventLog.open(dir.resolve("db"), DEFAULTS, vertx, new SimpleMeterRegistry());
     log.close();
