@@ -481,7 +481,10 @@ public final class BatchForwarder {
     int maxEvents = batchEventsLimit;
     int maxBytes = batchBytesLimit;
     long acked = s.acked;
-    worker.executeBlocking(() -> readAndEncode(s.priority, from, maxEvents, maxBytes, acked), false)
+    // what the log reports as appended now: pick() saw events up to here, and a batch never goes
+    // past it (see readAndEncode)
+    long end = log.lastClassSeq(s.priority);
+    worker.executeBlocking(() -> readAndEncode(s.priority, from, maxEvents, maxBytes, acked, end), false)
         .onComplete(ar -> {
           s.building = false;
           building--;
@@ -513,8 +516,14 @@ public final class BatchForwarder {
    * at the disk quota (the log is one contiguous live run per class), so the frame carries the
    * SKIP flag and the cloud accepts the jump instead of answering 409. The first live number is
    * read after the events, so an eviction racing the read only makes this batch go without SKIP.
+   *
+   * <p>Nothing above {@code end} (the log's {@code lastClassSeq} when the build started) is sent:
+   * the cloud's answer is checked against {@code lastClassSeq} ({@link #onCommitted}), and a
+   * watermark above it means a wiped log, which holds the class for good. A log that lets a read
+   * see a group it has not published yet (the writer thread can lose its core in between) would
+   * otherwise have its own events taken for that.
    */
-  private BuildResult readAndEncode(Priority c, long from, int maxEvents, int maxBytes, long acked) {
+  private BuildResult readAndEncode(Priority c, long from, int maxEvents, int maxBytes, long acked, long end) {
     List<byte[]> envelopes = log.read(c, from, maxEvents, maxBytes);
     if (envelopes.isEmpty()) {
       return null;
@@ -526,6 +535,14 @@ public final class BatchForwarder {
     if (last != first + envelopes.size() - 1 || EnvelopeCodec.priorityOf(firstEnvelope) != c) {
       throw new IllegalStateException("log read of " + c.label() + " from classSeq " + from + " returned classSeq "
           + first + ".." + last + " (" + envelopes.size() + " events): not a contiguous run of the class");
+    }
+    if (last > end) {
+      if (first > end) {
+        return null; // none of it reported as appended when the build started: the next build reads again
+      }
+      envelopes = envelopes.subList(0, (int) (end - first + 1));
+      lastEnvelope = envelopes.get(envelopes.size() - 1);
+      last = end;
     }
     long firstLive = log.firstClassSeq(c);
     boolean skip = first == firstLive && first > acked + 1;

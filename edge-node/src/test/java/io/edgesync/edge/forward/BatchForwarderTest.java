@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.edgesync.config.HostPort;
+import io.edgesync.edge.forward.CloudStub.Arrival;
 import io.edgesync.edge.testsupport.TestCerts;
 import io.edgesync.model.Priority;
 import io.edgesync.wire.Compression;
@@ -375,6 +376,37 @@ class BatchForwarderTest {
     assertEquals(1, cloud.connections.get(), "one multiplexed connection");
     assertEquals(20, cloud.status(200));
     assertDeliveredOnce(cloud, 0, 4_000, 0);
+    assertNoViolations(cloud);
+  }
+
+  @Test
+  @Timeout(30)
+  void sendsOnlyWhatTheLogReportsAsAppendedSoNoAnswerIsPastTheEndOfTheLog() throws Exception {
+    // GIVEN a log whose reads already find 300 events that it does not report as appended yet (its
+    // writer thread stopped between writing a group and publishing it, as on a busy machine)
+    CloudStub cloud = stub(serverCert);
+    int port = cloud.listen(0).await(5, TimeUnit.SECONDS);
+    log.releaseGuard = (c, seq) -> cloud.watermark(c) >= seq;
+    log.append(Priority.NORMAL, 200, 80);
+    log.appendUnpublished(Priority.NORMAL, 300, 80);
+    forwarder = forwarder(config(List.of(local(port)), 1000, 4, Compression.ZSTD, 20, 100, 5_000));
+
+    // WHEN the forwarder drains, and the group is published once the forwarder had the first answer
+    forwarder.start().await(5, TimeUnit.SECONDS);
+    awaitCondition("the first answer handled", () -> {
+      JsonObject batches = forwarder.status().getJsonObject("batches");
+      return batches.getLong("ok") + batches.getLong("failed") > 0;
+    });
+    log.publish(Priority.NORMAL);
+
+    // THEN the first batch held only the 200 reported events, the 300 went once published, and
+    // the class was never taken for one whose log is behind the cloud (that holds it for good)
+    assertEquals(new Arrival(0, Priority.NORMAL, 1, 200, 200, 200), cloud.processed.get(0));
+    awaitAllReleased();
+    assertDeliveredOnce(cloud, 0, 500, 0);
+    JsonObject normal = forwarder.status().getJsonObject("classes").getJsonObject("normal");
+    assertNull(normal.getString("problem"), normal.encode());
+    assertEquals(0.0, registry.get("edge.forward.batches").tag("result", "log_behind").counter().count());
     assertNoViolations(cloud);
   }
 

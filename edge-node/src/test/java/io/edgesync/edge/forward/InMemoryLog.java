@@ -52,18 +52,48 @@ final class InMemoryLog implements LogReader {
    */
   void append(Priority c, int count, int payloadBytes) {
     synchronized (this) {
-      long now = System.currentTimeMillis();
-      for (int i = 0; i < count; i++) {
-        long s = seq.incrementAndGet();
-        long cs = last.get(c).get() + 1;
-        String json = "{\"n\":" + s + ",\"pad\":\"" + pad(s, Math.max(0, payloadBytes - 20)) + "\"}";
-        Event e = new Event(s, cs, c, "dev-" + (s % 7), "sensors/dev-" + (s % 7) + "/temp", null, now, now,
-            json.getBytes(StandardCharsets.UTF_8));
-        events.get(c).put(cs, EnvelopeCodec.encode(e));
-        last.get(c).set(cs); // after the put: a reader that sees lastClassSeq finds the event
+      long cs = store(c, count, payloadBytes);
+      last.get(c).set(cs); // after the put: a reader that sees lastClassSeq finds the event
+    }
+    listeners.forEach(Runnable::run);
+  }
+
+  /**
+   * Stores {@code count} events of class {@code c} where reads find them without publishing
+   * them: lastClassSeq stays and no listener runs, as when the log writer thread stops between
+   * writing a group and publishing it. {@link #publish} publishes them.
+   */
+  void appendUnpublished(Priority c, int count, int payloadBytes) {
+    synchronized (this) {
+      store(c, count, payloadBytes);
+    }
+  }
+
+  /** Publishes what {@link #appendUnpublished} stored, then notifies the durable listeners. */
+  void publish(Priority c) {
+    synchronized (this) {
+      ConcurrentSkipListMap<Long, byte[]> stored = events.get(c);
+      if (!stored.isEmpty()) {
+        last.get(c).set(Math.max(last.get(c).get(), stored.lastKey()));
       }
     }
     listeners.forEach(Runnable::run);
+  }
+
+  /** Puts {@code count} events after the highest stored (published or not); returns the last classSeq. */
+  private long store(Priority c, int count, int payloadBytes) {
+    long now = System.currentTimeMillis();
+    ConcurrentSkipListMap<Long, byte[]> stored = events.get(c);
+    long cs = Math.max(last.get(c).get(), stored.isEmpty() ? 0 : stored.lastKey());
+    for (int i = 0; i < count; i++) {
+      long s = seq.incrementAndGet();
+      cs++;
+      String json = "{\"n\":" + s + ",\"pad\":\"" + pad(s, Math.max(0, payloadBytes - 20)) + "\"}";
+      Event e = new Event(s, cs, c, "dev-" + (s % 7), "sensors/dev-" + (s % 7) + "/temp", null, now, now,
+          json.getBytes(StandardCharsets.UTF_8));
+      stored.put(cs, EnvelopeCodec.encode(e));
+    }
+    return cs;
   }
 
   /** Deletes the {@code n} oldest events of {@code c} without moving its released watermark (like a quota eviction). */
