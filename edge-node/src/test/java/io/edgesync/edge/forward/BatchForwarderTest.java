@@ -411,6 +411,41 @@ class BatchForwarderTest {
   }
 
   @Test
+  @Timeout(60)
+  void keepsForwardingAfterTheCloudHungLongerThanTheRequestTimeout() throws Exception {
+    // GIVEN a cloud behind a link that can stop moving bytes (a SIGSTOPped process: the
+    // connection stays open, nothing is answered, nothing fails)
+    CloudStub cloud = stub(serverCert);
+    int port = cloud.listen(0).await(5, TimeUnit.SECONDS);
+    log.releaseGuard = (c, seq) -> cloud.watermark(c) >= seq;
+    try (PausableProxy proxy = new PausableProxy(port)) {
+      forwarder = forwarder(config(List.of(local(proxy.port())), 500, 4, Compression.ZSTD, 20, 100, 1_000));
+      forwarder.start().await(5, TimeUnit.SECONDS);
+      log.append(Priority.NORMAL, 2_000, 150);
+      awaitAllReleased();
+
+      // WHEN the cloud hangs for 3.5 request timeouts while events keep coming, then comes back
+      proxy.pause();
+      long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3_500);
+      while (System.nanoTime() < until) {
+        log.append(Priority.NORMAL, 200, 150);
+        TimeUnit.MILLISECONDS.sleep(20);
+      }
+      assertTrue(registry.get("edge.forward.retries").counter().count() >= 1, "the batches timed out");
+      proxy.resume();
+      for (int i = 0; i < 50; i++) {
+        log.append(Priority.NORMAL, 200, 150);
+        TimeUnit.MILLISECONDS.sleep(20);
+      }
+
+      // THEN everything is forwarded, once
+      awaitAllReleased();
+      assertDeliveredOnce(cloud, 0, log.lastClassSeq(Priority.NORMAL), 0);
+      assertNoViolations(cloud);
+    }
+  }
+
+  @Test
   @Timeout(30)
   void unansweredBatchTimesOutAndIsResent() throws Exception {
     // GIVEN a cloud that never answers the first request
