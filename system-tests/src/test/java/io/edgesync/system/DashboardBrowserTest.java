@@ -3,6 +3,7 @@ package io.edgesync.system;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.edgesync.testsupport.TcpProxy;
 import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -45,7 +46,7 @@ class DashboardBrowserTest {
 
   @TempDir static Path dir;
   private static Stack stack;
-  private static LinkProxy linkB;
+  private static TcpProxy linkB;
   private static Stack.Edge edgeA;
   private static Stack.Edge edgeB;
   private static ChromeDriverService service;
@@ -58,7 +59,7 @@ class DashboardBrowserTest {
             + "apt-get install -y chromium chromium-driver (.ci/run does it)");
     stack = new Stack(dir);
     stack.startCloud();
-    linkB = new LinkProxy("127.0.0.1", stack.ingestPort);
+    linkB = new TcpProxy("127.0.0.1", stack.ingestPort);
     edgeA = stack.startEdge(stack.enrol("edge-a"), "heartbeat.intervalMs=1000");
     edgeB = stack.startEdge(stack.enrol("edge-b"), "heartbeat.intervalMs=1000",
         "cloud.endpoints=localhost:" + linkB.port(), "forward.retryMaxMs=2000");

@@ -3,6 +3,7 @@ package io.edgesync.system;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.edgesync.testsupport.TcpProxy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -25,13 +26,13 @@ class LinkCutTest {
 
   @TempDir static Path dir;
   private static Stack stack;
-  private static LinkProxy link;
+  private static TcpProxy link;
 
   @BeforeAll
   static void start() throws Exception {
     stack = new Stack(dir);
     stack.startCloud();
-    link = new LinkProxy("127.0.0.1", stack.ingestPort);
+    link = new TcpProxy("127.0.0.1", stack.ingestPort);
   }
 
   @AfterAll

@@ -12,6 +12,7 @@ import io.edgesync.config.HostPort;
 import io.edgesync.edge.forward.CloudStub.Arrival;
 import io.edgesync.edge.testsupport.TestCerts;
 import io.edgesync.model.Priority;
+import io.edgesync.testsupport.TcpProxy;
 import io.edgesync.wire.Compression;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -418,7 +419,7 @@ class BatchForwarderTest {
     CloudStub cloud = stub(serverCert);
     int port = cloud.listen(0).await(5, TimeUnit.SECONDS);
     log.releaseGuard = (c, seq) -> cloud.watermark(c) >= seq;
-    try (PausableProxy proxy = new PausableProxy(port)) {
+    try (TcpProxy proxy = new TcpProxy("127.0.0.1", port)) {
       forwarder = forwarder(config(List.of(local(proxy.port())), 500, 4, Compression.ZSTD, 20, 100, 1_000));
       forwarder.start().await(5, TimeUnit.SECONDS);
       log.append(Priority.NORMAL, 2_000, 150);

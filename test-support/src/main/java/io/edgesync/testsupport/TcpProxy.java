@@ -1,4 +1,4 @@
-package io.edgesync.system;
+package io.edgesync.testsupport;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,53 +8,66 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A TCP proxy on loopback between an edge and the cloud whose link can be cut: while cut,
- * every open connection is reset and new ones are closed at once, as when a gateway's uplink
- * goes away. {@link #restore()} lets connections through again. One thread per direction per
- * connection; fine for tests with a handful of connections.
+ * A TCP proxy on loopback in front of a server, for the two ways a link fails:
+ * <ul>
+ *   <li>{@link #cut()}: every open connection is reset and new ones are closed at once, as when
+ *       a gateway's uplink goes away; {@link #restore()} lets connections through again;</li>
+ *   <li>{@link #pause()}: nothing is read from either side, so the peers' socket buffers fill
+ *       and their connections stay open with no answer, no error and no close, as when the
+ *       server process is stopped (SIGSTOP) or hangs; {@link #resume()} moves the bytes again,
+ *       in order.</li>
+ * </ul>
+ * One thread per direction per connection; fine for tests with a handful of connections.
  */
-final class LinkProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
   private final ServerSocket server;
   private final String targetHost;
   private final int targetPort;
-  private final AtomicBoolean cut = new AtomicBoolean();
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final AtomicLong connections = new AtomicLong();
+  private volatile boolean cut;
+  private volatile boolean paused;
   private volatile boolean closed;
 
-  LinkProxy(String targetHost, int targetPort) throws IOException {
+  public TcpProxy(String targetHost, int targetPort) throws IOException {
     this.targetHost = targetHost;
     this.targetPort = targetPort;
     this.server = new ServerSocket();
     server.bind(new InetSocketAddress("127.0.0.1", 0));
-    Thread t = new Thread(this::acceptLoop, "link-proxy-" + port());
+    Thread t = new Thread(this::acceptLoop, "tcp-proxy-" + port());
     t.setDaemon(true);
     t.start();
   }
 
-  int port() {
+  public int port() {
     return server.getLocalPort();
   }
 
-  long connectionsAccepted() {
+  /** Connections accepted and passed on so far. */
+  public long connectionsAccepted() {
     return connections.get();
   }
 
   /** Cuts the link: resets every open connection and refuses new ones until {@link #restore()}. */
-  void cut() {
-    cut.set(true);
-    for (Socket s : open) {
-      closeQuietly(s);
-    }
-    open.clear();
+  public void cut() {
+    cut = true;
+    resetAll();
   }
 
-  void restore() {
-    cut.set(false);
+  public void restore() {
+    cut = false;
+  }
+
+  /** Stops moving bytes (connections stay open) until {@link #resume()}. */
+  public void pause() {
+    paused = true;
+  }
+
+  public void resume() {
+    paused = false;
   }
 
   private void acceptLoop() {
@@ -65,8 +78,8 @@ final class LinkProxy implements AutoCloseable {
       } catch (IOException e) {
         return;
       }
-      if (cut.get()) {
-        closeQuietly(client);
+      if (cut) {
+        reset(client);
         continue;
       }
       connections.incrementAndGet();
@@ -74,8 +87,8 @@ final class LinkProxy implements AutoCloseable {
       try {
         upstream.connect(new InetSocketAddress(targetHost, targetPort), 5_000);
       } catch (IOException e) {
-        closeQuietly(client);
-        closeQuietly(upstream);
+        reset(client);
+        reset(upstream);
         continue;
       }
       open.add(client);
@@ -89,28 +102,46 @@ final class LinkProxy implements AutoCloseable {
     Thread t = new Thread(() -> {
       byte[] buf = new byte[64 * 1024];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        int n;
-        while ((n = in.read(buf)) >= 0) {
-          if (cut.get()) {
+        while (!closed && !cut) {
+          if (paused) {
+            Thread.sleep(5);
+            continue;
+          }
+          int n = in.read(buf);
+          if (n < 0) {
+            break;
+          }
+          // a read that started before a pause delivers after it, like a stopped process
+          while (paused && !closed && !cut) {
+            Thread.sleep(5);
+          }
+          if (cut) {
             break;
           }
           out.write(buf, 0, n);
           out.flush();
         }
-      } catch (IOException ignored) {
+      } catch (IOException | InterruptedException ignored) {
         // one side went away: close both
       } finally {
-        closeQuietly(from);
-        closeQuietly(to);
+        reset(from);
+        reset(to);
         open.remove(from);
         open.remove(to);
       }
-    }, "link-proxy-pipe");
+    }, "tcp-proxy-pipe");
     t.setDaemon(true);
     t.start();
   }
 
-  private static void closeQuietly(Socket s) {
+  private void resetAll() {
+    for (Socket s : open) {
+      reset(s);
+    }
+    open.clear();
+  }
+
+  private static void reset(Socket s) {
     try {
       s.setSoLinger(true, 0); // RST, like a dead link, not a polite FIN
       s.close();
@@ -127,6 +158,6 @@ final class LinkProxy implements AutoCloseable {
     } catch (IOException ignored) {
       // closing anyway
     }
-    cut();
+    resetAll();
   }
 }
