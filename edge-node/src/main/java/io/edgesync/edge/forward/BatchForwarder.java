@@ -545,13 +545,17 @@ public final class BatchForwarder {
       last = end;
     }
     long firstLive = log.firstClassSeq(c);
-    boolean skip = first == firstLive && first > acked + 1;
+    // acked is the watermark when the build started: the batches before this one may have been
+    // answered and released while it read (firstLive then moved up to first); only what is
+    // neither acknowledged nor released was evicted
+    long committed = Math.max(acked, log.releasedClassSeq(c));
+    boolean skip = first == firstLive && first > committed + 1;
     if (first != from && !skip) {
       return new LogHole(from, first);
     }
     if (skip) {
       LOG.info("[node-id: {}] [class: {}] [classSeq: {}..{}] sending with SKIP: classSeq {}..{} were evicted at the "
-          + "disk quota (see the loss ledger)", node, c.label(), first, last, acked + 1, first - 1);
+          + "disk quota (see the loss ledger)", node, c.label(), first, last, committed + 1, first - 1);
     }
     int rawBytes = 0;
     for (byte[] e : envelopes) {

@@ -30,6 +30,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
@@ -408,6 +409,39 @@ class BatchForwarderTest {
     JsonObject normal = forwarder.status().getJsonObject("classes").getJsonObject("normal");
     assertNull(normal.getString("problem"), normal.encode());
     assertEquals(0.0, registry.get("edge.forward.batches").tag("result", "log_behind").counter().count());
+    assertNoViolations(cloud);
+  }
+
+  @Test
+  @Timeout(30)
+  void aBatchReadWhileTheOneBeforeItIsReleasedIsNotTakenForAnEviction() throws Exception {
+    // GIVEN two batches' worth of events, and a log whose read of the second batch goes on only
+    // once the first one is answered and released (the worker read while the answer came in)
+    CloudStub cloud = stub(serverCert);
+    int port = cloud.listen(0).await(5, TimeUnit.SECONDS);
+    log.releaseGuard = (c, seq) -> cloud.watermark(c) >= seq;
+    log.append(Priority.NORMAL, 1_000, 80);
+    AtomicBoolean raced = new AtomicBoolean();
+    log.beforeRead = (c, from) -> {
+      if (from == 501) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (log.releasedClassSeq(Priority.NORMAL) < 500 && System.nanoTime() < deadline) {
+          Thread.onSpinWait();
+        }
+        raced.set(log.releasedClassSeq(Priority.NORMAL) == 500);
+      }
+    };
+    forwarder = forwarder(config(List.of(local(port)), 500, 4, Compression.ZSTD, 20, 100, 5_000));
+
+    // WHEN the forwarder drains
+    forwarder.start().await(5, TimeUnit.SECONDS);
+    awaitAllReleased();
+
+    // THEN the second batch went as the next one, not with SKIP (which says that 1..500 were
+    // evicted at the quota, and logs so), and everything arrived once
+    assertTrue(raced.get(), "the second batch was read after the first was released");
+    assertEquals(0, cloud.skips.get(), "batches sent with SKIP");
+    assertDeliveredOnce(cloud, 0, 1_000, 0);
     assertNoViolations(cloud);
   }
 

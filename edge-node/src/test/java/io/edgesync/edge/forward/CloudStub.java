@@ -95,6 +95,8 @@ final class CloudStub {
   final List<Long> arrivalNanos = java.util.Collections.synchronizedList(new ArrayList<>());
   final AtomicInteger connections = new AtomicInteger();
   final AtomicLong duplicates = new AtomicLong();
+  /** Batches that came with the SKIP flag (their first classSeq may jump the watermark). */
+  final AtomicInteger skips = new AtomicInteger();
   final Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
 
   CloudStub(Vertx vertx, TestCerts.Leaf cert, Path clientCa) {
@@ -219,6 +221,9 @@ final class CloudStub {
     }
     Priority p = batch.priority();
     long wm = watermark(p);
+    if (batch.skipGap()) {
+      skips.incrementAndGet();
+    }
     if (batch.firstClassSeq() > wm + 1) {
       processed.add(new Arrival(index, p, batch.firstClassSeq(), batch.lastClassSeq(), 409, 0));
       reply(req, 409, new JsonObject().put("error", "SEQUENCE_GAP")

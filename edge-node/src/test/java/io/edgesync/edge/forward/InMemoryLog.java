@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.BiPredicate;
 
 /**
@@ -35,6 +36,8 @@ final class InMemoryLog implements LogReader {
   final AtomicLong releaseCalls = new AtomicLong();
   /** Called before each release with (class, classSeq); false is a violation. */
   volatile BiPredicate<Priority, Long> releaseGuard = (c, s) -> true;
+  /** Called at the start of each read with (class, fromClassSeq), on the reading thread. */
+  volatile BiConsumer<Priority, Long> beforeRead = (c, from) -> { };
 
   InMemoryLog(String nodeId) {
     this.nodeId = nodeId;
@@ -132,6 +135,7 @@ final class InMemoryLog implements LogReader {
   @Override
   public List<byte[]> read(Priority c, long fromClassSeq, int maxEvents, int maxBytes) {
     blockingCall("read");
+    beforeRead.accept(c, fromClassSeq);
     List<byte[]> out = new ArrayList<>();
     int bytes = 0;
     for (byte[] e : events.get(c).tailMap(fromClassSeq, true).values()) {
