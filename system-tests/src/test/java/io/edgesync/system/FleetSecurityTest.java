@@ -110,11 +110,11 @@ class FleetSecurityTest {
     stack.provision("revoke", "--dir", stack.fleet.toString(), "--node-id", "edge-a");
     stack.cloud().awaitLine("changed: reloaded", Duration.ofSeconds(30));
     double handshakeFailures = LocalHttp.metric(stack.cloudHttpPort, "cloud_tls_handshake_failures_total", Map.of());
-    // A's next connection: a CRL applies at the handshake, so A reconnects (restart on the same data)
-    edgeA.process().stop(Duration.ofSeconds(20));
-    edgeA = stack.restartEdge(edgeA);
+    // A keeps running: its open HTTP/2 connection is refused at its next request (403 REVOKED) and
+    // closed, and its next connection at the handshake
     Stack.Edge a = edgeA;
-    long baseline = backlog(a); // normally 0: everything of a1 was released before the stop
+    Await.until("A has released all of a1", Duration.ofSeconds(30), () -> backlog(a) == 0);
+    long baseline = backlog(a);
     MqttLoad.publish(a.mqttPort(), "a2", 2, 100, 50);
     MqttLoad.publish(edgeB.mqttPort(), "b2", 1, 100, 50);
 
@@ -122,7 +122,9 @@ class FleetSecurityTest {
     List<KafkaVerifier.Rec> b2 = KafkaVerifier.await(stack.bootstrap(), "edge.events",
         r -> r.source() != null && r.source().startsWith("b2-"), 100, Duration.ofMinutes(2));
     assertEquals(100, b2.size());
-    // A is refused at the handshake and keeps all 200 new events buffered
+    // A is refused on its open connection, then at the handshake, and keeps all 200 new events buffered
+    Await.until("the cloud refuses A's open connection", Duration.ofSeconds(60),
+        () -> LocalHttp.metric(stack.cloudHttpPort, "cloud_forbidden_requests_total", Map.of("reason", "REVOKED")) > 0);
     Await.until("the cloud refuses A's handshakes", Duration.ofSeconds(60),
         () -> LocalHttp.metric(stack.cloudHttpPort, "cloud_tls_handshake_failures_total", Map.of()) > handshakeFailures);
     assertEquals(baseline + 200, backlog(a), "A keeps its data");

@@ -6,6 +6,7 @@ import io.edgesync.cloud.kafka.ShardedWriter;
 import io.edgesync.cloud.kafka.WriterOptions;
 import io.edgesync.config.ConfigException;
 import io.edgesync.config.Settings;
+import io.edgesync.tls.RevocationList;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -131,7 +132,7 @@ public record CloudConfig(
       new Key("tls.cert", "(required)", "server certificate chain, PEM"),
       new Key("tls.key", "(required)", "server private key, PKCS#8 PEM"),
       new Key("tls.ca", "(required)", "fleet CA certificate, PEM; client certificates must chain to it"),
-      new Key("tls.crl", "", "optional CRL, PEM; revoked node certificates are refused at the next handshake"),
+      new Key("tls.crl", "", "optional CRL of tls.ca, PEM; revoked node certificates are refused at the handshake, and on connections already open at their next request"),
       new Key("tls.crlPollMs", "5000", "how often the CRL file's modification time is checked"));
 
   public CloudConfig {
@@ -205,6 +206,9 @@ public record CloudConfig(
     if (c.kafkaRetryMaxMs < c.kafkaRetryInitialMs) {
       throw s.fail("kafka.retryMaxMs", "must be >= kafka.retryInitialMs (got " + c.kafkaRetryMaxMs + ")");
     }
+    if (c.tlsCrl != null) {
+      checkCrl(s, c.tlsCrl, c.tlsCa);
+    }
     s.requireAllKnown();
     return c;
   }
@@ -234,6 +238,24 @@ public record CloudConfig(
       out.put(k, p.getProperty(k));
     }
     return new ClientProperties(out);
+  }
+
+  /** The CRL must be one the ingest endpoint can apply: CRLs of {@code tls.ca}, signed by it. */
+  private static void checkCrl(Settings s, Path crl, Path ca) {
+    if (ca == null) {
+      throw s.fail("tls.crl", "needs tls.ca, the CA that signs it");
+    }
+    List<java.security.cert.X509Certificate> cas;
+    try {
+      cas = RevocationList.readCas(ca);
+    } catch (IllegalArgumentException e) {
+      throw s.fail("tls.ca", "(" + ca + ") " + e.getMessage());
+    }
+    try {
+      RevocationList.load(crl, cas, "tls.ca");
+    } catch (IllegalArgumentException e) {
+      throw s.fail("tls.crl", "(" + crl + ") " + e.getMessage());
+    }
   }
 
   /** RF 1 and 2: 1 (a write survives with one replica); RF 3 and more: 2. */

@@ -37,7 +37,7 @@ final class IngestMetrics {
   /** Counts a request refused for the certificate's role (NOT_OPERATOR, OPERATOR_AS_NODE). */
   void forbidden(String reason) {
     Counter.builder("cloud_forbidden_requests").tag("reason", reason)
-        .description("requests refused because of the certificate's role: NOT_OPERATOR, OPERATOR_AS_NODE")
+        .description("requests refused because of the certificate: its role (NOT_OPERATOR, OPERATOR_AS_NODE) or a revocation after its connection opened (REVOKED)")
         .register(registry).increment();
   }
 

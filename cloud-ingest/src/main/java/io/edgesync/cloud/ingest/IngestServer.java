@@ -6,6 +6,7 @@ import io.edgesync.cloud.kafka.PreparedBatch;
 import io.edgesync.cloud.kafka.WriteOutcome;
 import io.edgesync.model.Identities;
 import io.edgesync.model.Priority;
+import io.edgesync.tls.RevocationList;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -52,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * When {@code tls.crl} is set, the CRL file is polled and re-applied with
  * {@link HttpServer#updateSSLOptions} when it changes, so a revoked node is refused at its next
- * handshake (connections already open stay open until they close).
+ * handshake; and every request is checked against it, so a connection opened before the
+ * revocation gets 403 {@code REVOKED} at its next request and is then closed.
  *
  * <p>Threads: request handling runs on event loops; frames above {@value #INLINE_DECODE_MAX_BYTES}
  * bytes are decoded on a named worker pool.
@@ -75,6 +77,10 @@ public final class IngestServer {
   private long crlTimer = -1;
   private volatile long lastHandshakeLogNanos = System.nanoTime() - HANDSHAKE_LOG_INTERVAL_NANOS;
   private String crlStamp;
+  /** The CAs of {@code tls.ca} as read at start: they sign the CRL. */
+  private List<X509Certificate> crlIssuers = List.of();
+  /** The revoked certificates in force (tls.crl), or null without one. */
+  private volatile RevocationList revocations;
   /** The fleet view (dashboard): heartbeats and committed batches; null = none. */
   private volatile io.edgesync.cloud.dashboard.FleetHooks fleet;
   /** The admission hint of batch replies; null = none. */
@@ -134,8 +140,14 @@ public final class IngestServer {
     server = vertx.createHttpServer(o).requestHandler(this::handle).exceptionHandler(this::connectionFailed);
     return server.listen().compose(s -> {
       if (options.crl() != null) {
-        return crlProps().map(p -> {
+        return crlProps().compose(p -> {
           crlStamp = stamp(p);
+          return vertx.executeBlocking(() -> {
+            crlIssuers = RevocationList.readCas(options.ca());
+            return RevocationList.load(options.crl(), crlIssuers, "tls.ca");
+          });
+        }).map(loaded -> {
+          revocations = loaded;
           crlTimer = vertx.setPeriodic(options.crlPollMs(), id -> checkCrl());
           return (Void) null;
         });
@@ -172,6 +184,14 @@ public final class IngestServer {
   // ---------------------------------------------------------------- routing
 
   private void handle(HttpServerRequest req) {
+    RevocationList revoked = revocations;
+    if (revoked != null && revoked.revokedCount() > 0) {
+      X509Certificate peer = peerCertificate(req);
+      if (peer != null && revoked.revoked(peer)) {
+        refuseRevoked(req, peer);
+        return;
+      }
+    }
     String path = req.path();
     String cn = peerNodeId(req);
     if (path.equals("/v1/rollouts") || path.startsWith("/v1/rollouts/")) {
@@ -425,16 +445,24 @@ public final class IngestServer {
         return;
       }
       crlStamp = s;
-      ServerSSLOptions ssl = sslOptions();
-      srv.updateSSLOptions(ssl, true).onComplete(ar -> {
-        if (ar.succeeded()) {
-          metrics.crlReloads.increment();
-          LOG.info("CRL {} changed: reloaded (updated: {}); revoked certificates are refused from the next handshake",
-              options.crl(), ar.result());
-        } else {
-          LOG.warn("CRL {} changed but could not be applied, keeping the previous one: {}", options.crl(),
-              ar.cause().toString());
+      vertx.executeBlocking(() -> RevocationList.load(options.crl(), crlIssuers, "tls.ca")).onComplete(loaded -> {
+        if (loaded.failed()) {
+          LOG.warn("CRL {} changed but {}; the previous one stays ({} revoked)", options.crl(),
+              loaded.cause().getMessage(), revocations.revokedCount());
+          return;
         }
+        // requests first: from here on a revoked node's open connection is refused at its next request
+        revocations = loaded.result();
+        srv.updateSSLOptions(sslOptions(), true).onComplete(ar -> {
+          if (ar.succeeded()) {
+            metrics.crlReloads.increment();
+            LOG.info("CRL {} changed: reloaded, {} revoked certificates; refused at the handshake and at the next "
+                + "request of a connection already open", options.crl(), loaded.result().revokedCount());
+          } else {
+            LOG.warn("CRL {} changed and is checked at every request, but the TLS layer could not apply it: {}",
+                options.crl(), ar.cause().toString());
+          }
+        });
       });
     }).onFailure(e -> LOG.warn("CRL {} cannot be read: {}", options.crl(), e.toString()));
   }
@@ -455,20 +483,52 @@ public final class IngestServer {
 
   // ---------------------------------------------------------------- helpers
 
-  /** The CN of the verified client certificate, or null. */
-  static String peerNodeId(HttpServerRequest req) {
+  /**
+   * A certificate revoked after its connection was opened: 403 {@code REVOKED}, then the
+   * connection is shut down (its other requests finish or are refused the same way), so the node's
+   * next attempt is a new handshake, which the TLS layer refuses. The edge keeps the batch.
+   */
+  private void refuseRevoked(HttpServerRequest req, X509Certificate peer) {
+    metrics.forbidden("REVOKED");
+    String serial = peer.getSerialNumber().toString(16);
+    String cn = commonName(peer);
+    LOG.info("[node-id: {}] refused {} {}: certificate serial {} is revoked by tls.crl; closing its connection",
+        cn, req.method(), req.path(), serial);
+    req.handler(null);
+    req.endHandler(null);
+    req.response()
+        .setStatusCode(403)
+        .putHeader(HttpHeaders.CONTENT_TYPE, JSON_TYPE)
+        .end(new JsonObject().put("error", "REVOKED")
+            .put("message", "the client certificate (serial " + serial + ", CN " + cn + ") is revoked").toBuffer())
+        .onComplete(ar -> req.connection().shutdown(1, TimeUnit.SECONDS));
+  }
+
+  /** The verified client certificate, or null. */
+  static X509Certificate peerCertificate(HttpServerRequest req) {
     try {
       List<Certificate> chain = req.connection().peerCertificates();
-      if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate cert)) {
-        return null;
-      }
+      return chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate cert) ? null : cert;
+    } catch (SSLPeerUnverifiedException e) {
+      return null;
+    }
+  }
+
+  /** The CN of the verified client certificate, or null. */
+  static String peerNodeId(HttpServerRequest req) {
+    X509Certificate cert = peerCertificate(req);
+    return cert == null ? null : commonName(cert);
+  }
+
+  private static String commonName(X509Certificate cert) {
+    try {
       for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
         if ("CN".equalsIgnoreCase(rdn.getType())) {
           return rdn.getValue().toString();
         }
       }
       return null;
-    } catch (SSLPeerUnverifiedException | InvalidNameException e) {
+    } catch (InvalidNameException e) {
       return null;
     }
   }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.edgesync.config.ConfigException;
+import io.edgesync.cloud.testkit.TestPki;
 import io.edgesync.config.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,5 +95,24 @@ class CloudConfigTest {
       ConfigException e = assertThrows(ConfigException.class, () -> config(Map.of("kafka.txnIntervalMs", bad)));
       assertTrue(e.getMessage().contains("kafka.txnIntervalMs"), e.getMessage());
     }
+  }
+  @Test
+  void aCrlThatIsNotOneOfTlsCaIsOneErrorNamingTheKey() throws Exception {
+    TestPki fleet = TestPki.create(dir.resolve("fleet"));
+    TestPki other = TestPki.create(dir.resolve("other"));
+    Path crl = dir.resolve("fleet.crl");
+    fleet.writeCrl(crl, java.util.List.of(fleet.node("n1").serial()));
+    Map<String, Object> ok = Map.of("tls.ca", fleet.caCert().toString(), "tls.crl", crl.toString());
+    assertEquals(crl, config(ok).tlsCrl());
+
+    ConfigException foreign = assertThrows(ConfigException.class,
+        () -> config(Map.of("tls.ca", other.caCert().toString(), "tls.crl", crl.toString())));
+    // both test CAs are named CN=fleet-ca: the signature tells them apart
+    assertTrue(foreign.getMessage().contains("tls.crl") && foreign.getMessage().contains("does not verify"),
+        foreign.getMessage());
+    Path garbage = Files.writeString(dir.resolve("garbage.crl"), "-----BEGIN X509 CRL-----\nnot base64\n");
+    ConfigException notACrl = assertThrows(ConfigException.class,
+        () -> config(Map.of("tls.ca", fleet.caCert().toString(), "tls.crl", garbage.toString())));
+    assertTrue(notACrl.getMessage().contains("tls.crl") && !notACrl.getMessage().contains("\n"), notACrl.getMessage());
   }
 }

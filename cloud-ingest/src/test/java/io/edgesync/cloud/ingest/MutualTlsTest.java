@@ -145,4 +145,37 @@ class MutualTlsTest {
     // AND another node is still served
     assertEquals(200, postOnce(vertx, pki.node("n3"), "n3", 1, Set.of("TLSv1.3")).result().status());
   }
+  @Test
+  void aConnectionOpenedBeforeTheRevocationIsRefusedAtItsNextRequestAndThenClosed(Vertx vertx) {
+    // GIVEN n4 wrote a batch over a connection it keeps open (an edge keeps its HTTP/2 connection for hours)
+    try (IngestClient c = new IngestClient(vertx, cloud.ingestPort(), pki.node("n4"), pki.caCert(), HttpVersion.HTTP_2,
+        Set.of("TLSv1.3"))) {
+      assertEquals(200, completed(c.post(Frames.batch("n4", 1, 10))).result().status());
+
+      // WHEN n4's certificate is revoked while that connection stays open
+      double reloads = cloud.registry().find("cloud_tls_crl_reloads").counter().count();
+      pki.writeCrl(crl, List.of(pki.node("n4").serial()));
+      Poll.until(() -> cloud.registry().find("cloud_tls_crl_reloads").counter().count() > reloads, WAIT,
+          "the cloud reloads the CRL");
+
+      // THEN its next request on that connection is refused: 403 REVOKED, nothing written
+      Reply refused = completed(c.post(Frames.batch("n4", 11, 10))).result();
+      assertEquals(403, refused.status());
+      assertEquals("REVOKED", refused.body().getString("error"));
+      assertEquals(1.0, cloud.registry().find("cloud_forbidden_requests").tag("reason", "REVOKED").counter().count());
+      // AND the connection is closed: the client's next request opens a new one, whose handshake is refused
+      double refusedBefore = handshakeFailures();
+      Poll.until(() -> completed(c.post(Frames.batch("n4", 11, 10))).failed(), WAIT,
+          "a request of n4 fails on a new connection");
+      Poll.until(() -> handshakeFailures() > refusedBefore, WAIT, "the server refuses n4's new handshake");
+    }
+    assertEquals(10, eventsOf("n4", 10));
+    // AND another node is still served
+    assertEquals(200, postOnce(vertx, pki.node("n5"), "n5", 1, Set.of("TLSv1.3")).result().status());
+  }
+
+  private static <T> Future<T> completed(Future<T> f) {
+    Poll.until(f::isComplete, WAIT, "the request completes");
+    return f;
+  }
 }

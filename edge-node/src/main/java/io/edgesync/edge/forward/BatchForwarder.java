@@ -62,7 +62,7 @@ public final class BatchForwarder {
   /** Reasons the cloud may give with 400/403/413 (docs/PROTOCOL.md); anything else is tagged by status. */
   private static final Set<String> KNOWN_REJECTIONS = Set.of("BAD_MAGIC", "UNSUPPORTED_VERSION", "TRUNCATED",
       "CRC_MISMATCH", "BAD_COMPRESSION", "BAD_SEQUENCE", "BAD_ENVELOPE", "NODE_MISMATCH", "TOO_LARGE",
-      "UNSUPPORTED_FLAGS");
+      "UNSUPPORTED_FLAGS", "REVOKED");
 
   /** Link state as shown by {@link #status()}. */
   enum Link {

@@ -138,6 +138,7 @@ public final class MqttIngest {
     this.clock = clock;
     this.classifier = new StreamClassifier(settings.critical(), settings.bulk());
     this.auth = new MqttAuthenticator(vertx, settings.auth(), registry);
+    auth.onCrlReloaded(this::closeRevoked);
     // with the log's dedup index on, it answers for stored packet ids (crash-safe, fingerprinted)
     this.dedup = new PacketIdDedup(settings.dedupClients(), !log.dedupStats().enabled(), registry);
     for (Priority p : Priority.values()) {
@@ -340,6 +341,7 @@ public final class MqttIngest {
     boolean pausedByLog;
     boolean rejected;
     MqttAuthenticator.ClientIdentity identity; // set before the CONNACK
+    X509Certificate certificate; // the client's, when it presented one and mqtt.auth is on
     volatile boolean closed;
 
     Connection(MqttEndpoint endpoint, Context context, String clientId) {
@@ -444,6 +446,7 @@ public final class MqttIngest {
   private void accept(MqttEndpoint endpoint, String clientId, MqttAuthenticator.ClientIdentity identity) {
     Connection c = new Connection(endpoint, Vertx.currentContext(), clientId);
     c.identity = identity;
+    c.certificate = identity == null ? null : peerCertificate(endpoint);
     endpoint.publishAutoAck(false);
     endpoint.exceptionHandler(t -> onError(c, t));
     endpoint.publishHandler(m -> onPublish(c, m));
@@ -473,6 +476,20 @@ public final class MqttIngest {
       return;
     }
     LOG.debug("[client: {}] [remote: {}] connected (MQTT level {})", clientId, c.remote, endpoint.protocolVersion());
+  }
+
+  /**
+   * After a CRL reload (worker thread): closes the connections whose client certificate it now
+   * revokes. Their QoS1/2 messages already PUBACKed are stored; the client's reconnect is refused.
+   */
+  private void closeRevoked() {
+    for (Connection c : connections) {
+      X509Certificate cert = c.certificate;
+      if (cert != null && !c.closed && auth.revoked(cert)) {
+        c.context.runOnContext(v -> reject(c, "revoked_certificate", "certificate serial "
+            + cert.getSerialNumber().toString(16) + " is revoked by the reloaded mqtt.clientCrl"));
+      }
+    }
   }
 
   private void onClosed(Connection c) {
@@ -740,7 +757,7 @@ public final class MqttIngest {
 
   private Counter rejected(String reason) {
     return Counter.builder("edge.mqtt.rejected")
-        .description("MQTT connections closed for bad input or because the log could not take a QoS1/2 message")
+        .description("MQTT connections closed for bad input, because the log could not take a QoS1/2 message, or for a certificate a reloaded CRL revokes")
         .tag("reason", reason).register(registry);
   }
 

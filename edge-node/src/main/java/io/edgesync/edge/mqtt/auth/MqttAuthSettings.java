@@ -2,6 +2,7 @@ package io.edgesync.edge.mqtt.auth;
 
 import io.edgesync.config.Settings;
 import io.edgesync.edge.config.EdgeKeys;
+import io.edgesync.tls.RevocationList;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -131,7 +132,7 @@ public record MqttAuthSettings(boolean password, boolean certificate, Path users
       }
       if (clientCrl != null) {
         try {
-          ClientCrl.load(clientCrl, ClientCrl.readCas(clientCa));
+          RevocationList.load(clientCrl, RevocationList.readCas(clientCa), EdgeKeys.MQTT_CLIENT_CA);
         } catch (IllegalArgumentException e) {
           throw s.fail(EdgeKeys.MQTT_CLIENT_CRL, "(" + clientCrl + ") " + e.getMessage());
         }

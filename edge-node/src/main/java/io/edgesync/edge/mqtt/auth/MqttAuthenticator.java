@@ -1,5 +1,7 @@
 package io.edgesync.edge.mqtt.auth;
 
+import io.edgesync.edge.config.EdgeKeys;
+import io.edgesync.tls.RevocationList;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -93,11 +95,13 @@ public final class MqttAuthenticator {
   /** The users file's version last loaded (or last refused). */
   private final Watched usersVersion;
   /** The revoked client certificates in force, or null without {@code mqtt.clientCrl}. */
-  private volatile ClientCrl crl;
+  private volatile RevocationList crl;
   /** The CAs of {@code mqtt.clientCa} as read at start (the TLS listener's trust): they sign the CRL. */
   private final List<X509Certificate> crlIssuers;
   /** Like {@link #usersVersion}, for the CRL file. */
   private final Watched crlVersion;
+  /** Run on the reload's worker thread after a CRL reload took effect. */
+  private final List<Runnable> crlListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Counter crlReloadsOk;
   private final Counter crlReloadsFailed;
   private final Counter reloadsOk;
@@ -157,10 +161,10 @@ public final class MqttAuthenticator {
         .description("mqtt.clientCrl reloads").register(registry);
     crlReloadsFailed = Counter.builder("edge.mqtt.auth.crl.reloads").tag("result", "failed")
         .description("mqtt.clientCrl reloads").register(registry);
-    crlIssuers = settings.clientCrl() != null ? ClientCrl.readCas(settings.clientCa()) : List.of();
+    crlIssuers = settings.clientCrl() != null ? RevocationList.readCas(settings.clientCa()) : List.of();
     crlVersion = new Watched(settings.clientCrl());
     if (settings.clientCrl() != null) {
-      crl = ClientCrl.load(settings.clientCrl(), crlIssuers);
+      crl = RevocationList.load(settings.clientCrl(), crlIssuers, EdgeKeys.MQTT_CLIENT_CA);
       warnIfStale(crl);
     }
     Gauge.builder("edge.mqtt.auth.crl.revoked", this, a -> a.crl == null ? 0 : a.crl.revokedCount())
@@ -202,9 +206,9 @@ public final class MqttAuthenticator {
   }
 
   private void reloadCrl(Path file) {
-    ClientCrl loaded;
+    RevocationList loaded;
     try {
-      loaded = ClientCrl.load(file, crlIssuers);
+      loaded = RevocationList.load(file, crlIssuers, EdgeKeys.MQTT_CLIENT_CA);
     } catch (IllegalArgumentException e) {
       crlReloadsFailed.increment();
       LOG.warn("mqtt.clientCrl {} was changed but {}; the previous CRL ({} revoked) stays", file, e.getMessage(),
@@ -213,12 +217,24 @@ public final class MqttAuthenticator {
     }
     crl = loaded;
     crlReloadsOk.increment();
-    LOG.info("mqtt.clientCrl {} reloaded: {} revoked certificates; new connections are checked against it", file,
-        loaded.revokedCount());
+    LOG.info("mqtt.clientCrl {} reloaded: {} revoked certificates; new connections are checked against it, "
+        + "open ones with a certificate it revokes are closed", file, loaded.revokedCount());
     warnIfStale(loaded);
+    crlListeners.forEach(Runnable::run);
   }
 
-  private void warnIfStale(ClientCrl c) {
+  /** Runs {@code listener} (on a worker thread) after each CRL reload that took effect. */
+  public void onCrlReloaded(Runnable listener) {
+    crlListeners.add(listener);
+  }
+
+  /** Whether the CRL in force revokes {@code cert} (false without {@code mqtt.clientCrl}). */
+  public boolean revoked(X509Certificate cert) {
+    RevocationList revocations = crl;
+    return revocations != null && cert != null && revocations.revoked(cert);
+  }
+
+  private void warnIfStale(RevocationList c) {
     if (c.stale(java.time.Instant.now())) {
       LOG.warn("mqtt.clientCrl {} is past its next update ({}): certificates revoked since are not known; "
           + "replace it with a current CRL", settings.clientCrl(), c.nextUpdate());
@@ -314,7 +330,7 @@ public final class MqttAuthenticator {
     }
     if (c.peer() != null && settings.certificate()) {
       String cn = commonName(c.peer());
-      ClientCrl revocations = crl;
+      RevocationList revocations = crl;
       if (revocations != null && revocations.revoked(c.peer())) {
         return Future.succeededFuture(refuse(c, false, "revoked_certificate", "certificate serial "
             + c.peer().getSerialNumber().toString(16) + " (CN " + cn + ") is revoked by mqtt.clientCrl"));

@@ -2,6 +2,7 @@ package io.edgesync.edge.mqtt.auth;
 
 import static io.edgesync.edge.testsupport.Poll.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -344,21 +345,31 @@ class MqttAuthTest {
         TestCerts.clientContext(fleet, stolen)));
     assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, e.getReasonCode());
     assertEquals(2.0, failures("revoked_certificate"));
-    // AND the current one connects and publishes
+    // AND the current one connects and publishes, as does a password client
     MqttAsyncClient plc = paho(url, "plc", null, null, TestCerts.clientContext(fleet, current));
     plc.publish("plc/3/t", "{\"id\":\"c1\"}".getBytes(StandardCharsets.UTF_8), 1, false).waitForCompletion(10_000);
     assertEquals(Map.of("plc", 1), countBySource(LogContents.all(log)));
+    MqttAsyncClient sensor = paho("tcp://127.0.0.1:" + ingest.actualPort(), "sensor", "sensor-1", PASSWORD, null);
 
     // WHEN the operator replaces the CRL, revoking the current certificate too
     TestCerts.crl(fleet, crl, stolen.cert(), current.cert());
     awaitCrlReloads("ok", 1);
 
-    // THEN new connections with it are refused; the one open before keeps going
+    // THEN the connection open with it is closed, and new connections with it are refused
+    awaitCount("edge.mqtt.rejected", "revoked_certificate", 1, "reason");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (plc.isConnected() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertFalse(plc.isConnected(), "the connection of the revoked certificate is closed");
     e = assertThrows(MqttException.class, () -> paho(url, "plc-again", null, null,
         TestCerts.clientContext(fleet, current)));
     assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, e.getReasonCode());
-    assertTrue(plc.isConnected());
     assertEquals(2.0, registry.get("edge.mqtt.auth.crl.revoked").gauge().value());
+    // AND the other client keeps its connection; what plc published before is stored
+    assertTrue(sensor.isConnected());
+    sensor.publish("sensors/1/t", "{\"id\":\"s1\"}".getBytes(StandardCharsets.UTF_8), 1, false).waitForCompletion(10_000);
+    assertEquals(Map.of("plc", 1, "sensor", 1), countBySource(LogContents.all(log)));
 
     // AND a CRL signed by another CA is refused and counted; the previous CRL stays in force
     TestCerts.crl(TestCerts.ca(Files.createDirectories(dir.resolve("rogue")), "fleet"), crl); // same name, other key
@@ -378,10 +389,15 @@ class MqttAuthTest {
   }
 
   private void awaitCount(String counter, String result, double n) throws InterruptedException {
+    awaitCount(counter, result, n, "result");
+  }
+
+  private void awaitCount(String counter, String value, double n, String tag) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (registry.get(counter).tag("result", result).counter().count() < n) {
+    while (registry.find(counter).tag(tag, value).counter() == null
+        || registry.get(counter).tag(tag, value).counter().count() < n) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("no " + counter + "{result=" + result + "} reaching " + n + " within 15 s");
+        throw new AssertionError("no " + counter + "{" + tag + "=" + value + "} reaching " + n + " within 15 s");
       }
       Thread.sleep(20);
     }

@@ -1,4 +1,4 @@
-package io.edgesync.edge.mqtt.auth;
+package io.edgesync.tls;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,17 +15,19 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * The revoked device certificates of {@code mqtt.clientCrl}: one or more CRLs (PEM or DER), each
- * signed by a CA of {@code mqtt.clientCa}. Checked at every CONNECT of a certificate identity
- * (the TLS layer has already verified the chain). Immutable; a reload builds a new one.
+ * Revoked client certificates: one or more CRLs (PEM or DER), each signed by one of the CAs that
+ * issue the clients' certificates. The edge checks a device's certificate against
+ * {@code mqtt.clientCrl} at every MQTT CONNECT; cloud-ingest checks a node's against
+ * {@code tls.crl} at every request, so a revocation also reaches connections opened before it
+ * (the TLS layer checks only at the handshake). Immutable; a reload builds a new one.
  */
-final class ClientCrl {
+public final class RevocationList {
   private final List<X509CRL> crls;
   private final int revoked;
   /** The earliest nextUpdate of the CRLs, or null when none has one. */
   private final Instant nextUpdate;
 
-  private ClientCrl(List<X509CRL> crls) {
+  private RevocationList(List<X509CRL> crls) {
     this.crls = List.copyOf(crls);
     int n = 0;
     Instant next = null;
@@ -44,7 +46,7 @@ final class ClientCrl {
    *
    * @throws IllegalArgumentException one line saying what is wrong
    */
-  static List<X509Certificate> readCas(Path caFile) {
+  public static List<X509Certificate> readCas(Path caFile) {
     List<X509Certificate> cas = new ArrayList<>();
     try (InputStream in = Files.newInputStream(caFile)) {
       CertificateFactory.getInstance("X.509").generateCertificates(in).forEach(c -> cas.add((X509Certificate) c));
@@ -58,9 +60,10 @@ final class ClientCrl {
    * Reads {@code file} and checks each CRL's signature against the CA of {@code cas} that issued
    * it. Blocking (file I/O).
    *
-   * @throws IllegalArgumentException one line saying what is wrong (without the key's name)
+   * @param caKey the config key naming the CAs, for the message
+   * @throws IllegalArgumentException one line saying what is wrong (without the CRL's key)
    */
-  static ClientCrl load(Path file, List<X509Certificate> cas) {
+  public static RevocationList load(Path file, List<X509Certificate> cas, String caKey) {
     List<X509CRL> crls = new ArrayList<>();
     try (InputStream in = Files.newInputStream(file)) {
       Collection<? extends CRL> parsed = CertificateFactory.getInstance("X.509").generateCRLs(in);
@@ -78,7 +81,7 @@ final class ClientCrl {
           .filter(ca -> ca.getSubjectX500Principal().equals(crl.getIssuerX500Principal()))
           .findFirst()
           .orElseThrow(() -> new IllegalArgumentException("holds a CRL of " + crl.getIssuerX500Principal()
-              + ", which is not a CA of mqtt.clientCa"));
+              + ", which is not a CA of " + caKey));
       try {
         crl.verify(issuer.getPublicKey());
       } catch (GeneralSecurityException e) {
@@ -86,11 +89,11 @@ final class ClientCrl {
             + " whose signature does not verify with that CA's key (" + e.getMessage() + ")");
       }
     }
-    return new ClientCrl(crls);
+    return new RevocationList(crls);
   }
 
   /** Whether a CRL of {@code cert}'s issuer lists its serial number. */
-  boolean revoked(X509Certificate cert) {
+  public boolean revoked(X509Certificate cert) {
     for (X509CRL crl : crls) {
       if (crl.getIssuerX500Principal().equals(cert.getIssuerX500Principal()) && crl.isRevoked(cert)) {
         return true;
@@ -100,16 +103,16 @@ final class ClientCrl {
   }
 
   /** Revoked serial numbers over all the CRLs. */
-  int revokedCount() {
+  public int revokedCount() {
     return revoked;
   }
 
   /** Whether a CRL is past its nextUpdate: revocations issued since are not known. */
-  boolean stale(Instant now) {
+  public boolean stale(Instant now) {
     return nextUpdate != null && now.isAfter(nextUpdate);
   }
 
-  Instant nextUpdate() {
+  public Instant nextUpdate() {
     return nextUpdate;
   }
 }
