@@ -328,7 +328,7 @@ class MqttAuthTest {
   }
 
   @Test
-  void aCertificateListedByTheClientCrlIsRefusedAndANewCrlAppliesToNewConnections(Vertx vertx) throws Exception {
+  void aCertificateListedByTheClientCrlIsRefusedAndANewCrlClosesItsOpenConnections(Vertx vertx) throws Exception {
     // GIVEN plc-3's first certificate revoked (key compromise) and a new one issued with the same CN
     TestCerts.Leaf stolen = TestCerts.leaf(fleet, dir, "plc-3");
     TestCerts.Leaf current = TestCerts.leaf(fleet, dir, "plc-3");
