@@ -138,7 +138,7 @@ public final class MqttIngest {
     this.clock = clock;
     this.classifier = new StreamClassifier(settings.critical(), settings.bulk());
     this.auth = new MqttAuthenticator(vertx, settings.auth(), registry);
-    auth.onCrlReloaded(this::closeRevoked);
+    auth.onReload(this::reviewConnections);
     // with the log's dedup index on, it answers for stored packet ids (crash-safe, fingerprinted)
     this.dedup = new PacketIdDedup(settings.dedupClients(), !log.dedupStats().enabled(), registry);
     for (Priority p : Priority.values()) {
@@ -479,15 +479,18 @@ public final class MqttIngest {
   }
 
   /**
-   * After a CRL reload (worker thread): closes the connections whose client certificate it now
-   * revokes. Their QoS1/2 messages already PUBACKed are stored; the client's reconnect is refused.
+   * After a reload of the users file or the CRL (worker thread): closes the connections whose
+   * certificate is now revoked or whose users file entry was removed or changed. What they had
+   * PUBACKed is stored; their reconnect is decided under the new file.
    */
-  private void closeRevoked() {
+  private void reviewConnections() {
     for (Connection c : connections) {
-      X509Certificate cert = c.certificate;
-      if (cert != null && !c.closed && auth.revoked(cert)) {
-        c.context.runOnContext(v -> reject(c, "revoked_certificate", "certificate serial "
-            + cert.getSerialNumber().toString(16) + " is revoked by the reloaded mqtt.clientCrl"));
+      if (c.closed) {
+        continue;
+      }
+      MqttAuthenticator.Review r = auth.review(c.identity, c.certificate);
+      if (!r.keep()) {
+        c.context.runOnContext(v -> reject(c, r.reason(), r.detail()));
       }
     }
   }
@@ -757,7 +760,7 @@ public final class MqttIngest {
 
   private Counter rejected(String reason) {
     return Counter.builder("edge.mqtt.rejected")
-        .description("MQTT connections closed for bad input, because the log could not take a QoS1/2 message, or for a certificate a reloaded CRL revokes")
+        .description("MQTT connections closed for bad input, because the log could not take a QoS1/2 message, or by a reload: revoked certificate, users file entry removed or changed")
         .tag("reason", reason).register(registry);
   }
 

@@ -76,8 +76,20 @@ public final class MqttAuthenticator {
     }
   }
 
-  /** An authenticated client: its name (user name or CN), how it proved it, and its ACL. */
-  public record ClientIdentity(String name, String method, Acl acl) {}
+  /**
+   * An authenticated client: its name (user name or CN), how it proved it, its ACL, and the users
+   * file entry it was accepted with (null with {@code mqtt.auth=none}).
+   */
+  public record ClientIdentity(String name, String method, Acl acl, MqttUser user) {}
+
+  /** What a reload means for an open connection: keep it, or close it for {@code reason}. */
+  public record Review(String reason, String detail) {
+    static final Review KEEP = new Review(null, null);
+
+    public boolean keep() {
+      return reason == null;
+    }
+  }
 
   /** The outcome: {@code identity} when accepted, else the CONNACK code and the counted reason. */
   public record Decision(ClientIdentity identity, MqttConnectReturnCode refusal, String reason) {
@@ -100,8 +112,8 @@ public final class MqttAuthenticator {
   private final List<X509Certificate> crlIssuers;
   /** Like {@link #usersVersion}, for the CRL file. */
   private final Watched crlVersion;
-  /** Run on the reload's worker thread after a CRL reload took effect. */
-  private final List<Runnable> crlListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** Run on the reload's worker thread after a users file or CRL reload took effect. */
+  private final List<Runnable> reloadListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Counter crlReloadsOk;
   private final Counter crlReloadsFailed;
   private final Counter reloadsOk;
@@ -220,12 +232,41 @@ public final class MqttAuthenticator {
     LOG.info("mqtt.clientCrl {} reloaded: {} revoked certificates; new connections are checked against it, "
         + "open ones with a certificate it revokes are closed", file, loaded.revokedCount());
     warnIfStale(loaded);
-    crlListeners.forEach(Runnable::run);
+    reloadListeners.forEach(Runnable::run);
   }
 
-  /** Runs {@code listener} (on a worker thread) after each CRL reload that took effect. */
-  public void onCrlReloaded(Runnable listener) {
-    crlListeners.add(listener);
+  /**
+   * Runs {@code listener} (on a worker thread) after each reload of the users file or the CRL
+   * that took effect: the moment to {@link #review} the open connections.
+   */
+  public void onReload(Runnable listener) {
+    reloadListeners.add(listener);
+  }
+
+  /**
+   * Whether a connection accepted as {@code who}, with client certificate {@code cert} (or null),
+   * may stay open under the users file and CRL now in force: its certificate not revoked, its
+   * entry still in the file and unchanged. A changed entry (password, ACL) closes the connection,
+   * so that the client reconnects under the new one and its subscriptions are checked again.
+   */
+  public Review review(ClientIdentity who, X509Certificate cert) {
+    if (who == null || who.user() == null) {
+      return Review.KEEP;
+    }
+    if (revoked(cert)) {
+      return new Review("revoked_certificate", "certificate serial " + cert.getSerialNumber().toString(16)
+          + " is revoked by the reloaded mqtt.clientCrl");
+    }
+    Users now = users;
+    MqttUser current = ("certificate".equals(who.method()) ? now.certificate() : now.password()).get(who.name());
+    if (current == null) {
+      return new Review("user_removed", who.method() + " identity " + who.name() + " is no longer in mqtt.usersFile");
+    }
+    if (!current.equals(who.user())) {
+      return new Review("user_changed", "the entry of " + who.name()
+          + " in mqtt.usersFile changed (password or ACL); the client may reconnect under the new one");
+    }
+    return Review.KEEP;
   }
 
   /** Whether the CRL in force revokes {@code cert} (false without {@code mqtt.clientCrl}). */
@@ -255,7 +296,9 @@ public final class MqttAuthenticator {
       cache.clear();
     }
     reloadsOk.increment();
-    LOG.info("{} reloaded: {} users; new connections use them", file, loaded.size());
+    LOG.info("{} reloaded: {} users; new connections use them, open ones whose entry was removed or changed "
+        + "are closed", file, loaded.size());
+    reloadListeners.forEach(Runnable::run);
   }
 
   /** A file's modification time and size as last seen; worker only (after construction). */
@@ -326,7 +369,7 @@ public final class MqttAuthenticator {
   /** Decides on one CONNECT. Completes on the caller's context. */
   public Future<Decision> authenticate(Credentials c) {
     if (!settings.enabled()) {
-      return Future.succeededFuture(new Decision(new ClientIdentity(c.clientId(), "none", Acl.ALL), null, null));
+      return Future.succeededFuture(new Decision(new ClientIdentity(c.clientId(), "none", Acl.ALL, null), null, null));
     }
     if (c.peer() != null && settings.certificate()) {
       String cn = commonName(c.peer());
@@ -375,7 +418,7 @@ public final class MqttAuthenticator {
             return refuse(c, true, "bad_password", "wrong password for user " + c.username());
           }
           remember(key);
-          return new Decision(new ClientIdentity(user.username(), "password", user.acl()), null, null);
+          return new Decision(new ClientIdentity(user.username(), "password", user.acl(), user), null, null);
         });
   }
 
@@ -393,7 +436,7 @@ public final class MqttAuthenticator {
   // ---------------------------------------------------------------- internals
 
   private Future<Decision> accepted(MqttUser u, String method) {
-    return Future.succeededFuture(new Decision(new ClientIdentity(u.username(), method, u.acl()), null, null));
+    return Future.succeededFuture(new Decision(new ClientIdentity(u.username(), method, u.acl(), u), null, null));
   }
 
   /**

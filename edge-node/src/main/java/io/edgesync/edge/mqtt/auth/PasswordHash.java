@@ -117,4 +117,15 @@ public final class PasswordHash {
   static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
+
+  /** Equal when encoded alike (same scheme, iterations, salt and hash): a reload compares entries. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof PasswordHash p && p.encoded.equals(encoded);
+  }
+
+  @Override
+  public int hashCode() {
+    return encoded.hashCode();
+  }
 }

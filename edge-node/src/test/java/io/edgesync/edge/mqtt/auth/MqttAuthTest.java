@@ -298,32 +298,63 @@ class MqttAuthTest {
   }
 
   @Test
-  void aChangedUsersFileAppliesToNewConnectionsAndAnInvalidOneKeepsThePreviousUsers(Vertx vertx) throws Exception {
-    // GIVEN password auth with sensor-1 and sensor-2, the file checked every 100 ms
+  void aChangedUsersFileAppliesToNewConnectionsClosesOpenOnesItRemovesOrChangesAndAnInvalidOneIsRefused(Vertx vertx)
+      throws Exception {
+    // GIVEN password auth with sensor-1, -2 and -3 connected, the file checked every 100 ms
+    Files.writeString(usersFile, """
+        - username: sensor-1
+          hash: %1$s
+          publish: [sensors/1/#]
+        - username: sensor-2
+          hash: %1$s
+          publish: [sensors/2/#]
+        - username: sensor-3
+          hash: %1$s
+          publish: [sensors/3/#]
+        """.formatted(PasswordHashTest.VECTOR));
     start(vertx, true, false, 100);
-    paho("tcp://127.0.0.1:" + ingest.actualPort(), "before", "sensor-1", PASSWORD, null);
+    String url = "tcp://127.0.0.1:" + ingest.actualPort();
+    MqttAsyncClient removed = paho(url, "s1", "sensor-1", PASSWORD, null);
+    MqttAsyncClient unchanged = paho(url, "s2", "sensor-2", PASSWORD, null);
+    MqttAsyncClient changed = paho(url, "s3", "sensor-3", PASSWORD, null);
 
-    // WHEN the operator replaces the file: sensor-1 removed, sensor-9 added
+    // WHEN the operator replaces the file: sensor-1 removed, sensor-2 as it was, sensor-3's ACL
+    // widened, sensor-9 added
     Files.writeString(usersFile, """
         - username: sensor-2
-          hash: %s
+          hash: %1$s
           publish: [sensors/2/#]
+        - username: sensor-3
+          hash: %1$s
+          publish: [sensors/3/#, sensors/shared/#]
         - username: sensor-9
-          hash: %s
+          hash: %1$s
           publish: [sensors/9/#]
-        """.formatted(PasswordHashTest.VECTOR, PasswordHashTest.VECTOR));
+        """.formatted(PasswordHashTest.VECTOR));
     awaitReloads("ok", 1);
 
-    // THEN new connections use the new users; the connection open before keeps going
+    // THEN the connections of the removed and the changed entry are closed, the other stays
+    awaitCount("edge.mqtt.rejected", "user_removed", 1, "reason");
+    awaitCount("edge.mqtt.rejected", "user_changed", 1, "reason");
+    awaitDisconnected(removed);
+    awaitDisconnected(changed);
+    assertTrue(unchanged.isConnected());
+    unchanged.publish("sensors/2/t", "{\"id\":\"u1\"}".getBytes(StandardCharsets.UTF_8), 1, false)
+        .waitForCompletion(10_000);
+    // AND new connections use the new users: sensor-1 is refused, sensor-3 is back with its new ACL
     assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, refusedCode("removed", "sensor-1", PASSWORD));
-    paho("tcp://127.0.0.1:" + ingest.actualPort(), "added", "sensor-9", PASSWORD, null);
-    assertTrue(clients.get(0).isConnected());
-    assertEquals(2.0, registry.get("edge.mqtt.auth.users").gauge().value());
+    MqttAsyncClient again = paho(url, "s3", "sensor-3", PASSWORD, null);
+    again.publish("sensors/shared/t", "{\"id\":\"c1\"}".getBytes(StandardCharsets.UTF_8), 1, false)
+        .waitForCompletion(10_000);
+    paho(url, "added", "sensor-9", PASSWORD, null);
+    assertEquals(Map.of("s2", 1, "s3", 1), countBySource(LogContents.all(log)));
+    assertEquals(3.0, registry.get("edge.mqtt.auth.users").gauge().value());
 
-    // AND an invalid file is refused and counted; the users stay as they were
+    // AND an invalid file is refused and counted; the users and their connections stay as they were
     Files.writeString(usersFile, "- username: broken\n  hash: not-a-hash\n");
     awaitReloads("failed", 1);
-    paho("tcp://127.0.0.1:" + ingest.actualPort(), "still", "sensor-9", PASSWORD, null);
+    paho(url, "still", "sensor-9", PASSWORD, null);
+    assertTrue(unchanged.isConnected() && again.isConnected());
     assertEquals(1.0, registry.get("edge.mqtt.auth.reloads").tag("result", "ok").counter().count());
   }
 
@@ -357,11 +388,7 @@ class MqttAuthTest {
 
     // THEN the connection open with it is closed, and new connections with it are refused
     awaitCount("edge.mqtt.rejected", "revoked_certificate", 1, "reason");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (plc.isConnected() && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-    assertFalse(plc.isConnected(), "the connection of the revoked certificate is closed");
+    awaitDisconnected(plc);
     e = assertThrows(MqttException.class, () -> paho(url, "plc-again", null, null,
         TestCerts.clientContext(fleet, current)));
     assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, e.getReasonCode());
@@ -379,6 +406,14 @@ class MqttAuthTest {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  private static void awaitDisconnected(MqttAsyncClient c) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (c.isConnected() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertFalse(c.isConnected(), c.getClientId() + " is disconnected by the edge");
+  }
 
   private void awaitCrlReloads(String result, double n) throws InterruptedException {
     awaitCount("edge.mqtt.auth.crl.reloads", result, n);
