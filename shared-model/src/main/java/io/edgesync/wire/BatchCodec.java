@@ -22,8 +22,10 @@ import java.util.zip.CRC32C;
  *  4   1  frame version = 1
  *  5   1  compression (0 none, 1 zstd)
  *  6   1  priority code of every event in the batch
- *  7   1  flags: bit 0 = SKIP (evicted class sequence numbers before firstClassSeq); others 0
+ *  7   1  flags: bit 0 = SKIP (evicted class sequence numbers before firstClassSeq),
+ *           bit 1 = EPOCH (the log epoch follows the node id); others 0
  *  8   2  node id length N, then N bytes UTF-8
+ *  ..  8  log epoch (only with EPOCH; never 0)
  *  ..  8  firstClassSeq
  *  ..  4  event count C
  *  ..  4  uncompressed body length U
@@ -38,7 +40,9 @@ public final class BatchCodec {
   public static final int VERSION = 1;
   /** Flag bit 0 (offset 7): the numbers between the receiver's watermark and firstClassSeq were evicted. */
   public static final int FLAG_SKIP = 0x01;
-  private static final int KNOWN_FLAGS = FLAG_SKIP;
+  /** Flag bit 1: the 8-byte log epoch of the sending log follows the node id. */
+  public static final int FLAG_EPOCH = 0x02;
+  private static final int KNOWN_FLAGS = FLAG_SKIP | FLAG_EPOCH;
   public static final String CONTENT_TYPE = "application/vnd.edgesync.batch";
   private static final byte[] MAGIC = {'E', 'S', 'B', 'F'};
   private static final int MAX_NODE_ID_BYTES = 1024;
@@ -71,7 +75,8 @@ public final class BatchCodec {
       bodyLen += 4 + e.length;
     }
     byte[] node = batch.nodeId().getBytes(StandardCharsets.UTF_8);
-    int header = 8 + 2 + node.length + 8 + 4 + 4 + 4 + 4;
+    boolean epoch = batch.logEpoch() != 0;
+    int header = 8 + 2 + node.length + (epoch ? 8 : 0) + 8 + 4 + 4 + 4 + 4;
     byte[] frame;
     int sentLen;
     if (compression == Compression.ZSTD) {
@@ -88,10 +93,13 @@ public final class BatchCodec {
     }
     CRC32C crc = new CRC32C();
     crc.update(frame, header, sentLen);
-    ByteBuffer.wrap(frame, 0, header).put(MAGIC).put((byte) VERSION).put((byte) compression.code())
-        .put((byte) batch.priority().code()).put((byte) (batch.skipGap() ? FLAG_SKIP : 0))
-        .putShort((short) node.length).put(node)
-        .putLong(batch.firstClassSeq())
+    ByteBuffer head = ByteBuffer.wrap(frame, 0, header).put(MAGIC).put((byte) VERSION).put((byte) compression.code())
+        .put((byte) batch.priority().code()).put((byte) ((batch.skipGap() ? FLAG_SKIP : 0) | (epoch ? FLAG_EPOCH : 0)))
+        .putShort((short) node.length).put(node);
+    if (epoch) {
+      head.putLong(batch.logEpoch());
+    }
+    head.putLong(batch.firstClassSeq())
         .putInt(batch.size())
         .putInt(bodyLen)
         .putInt(sentLen)
@@ -119,7 +127,7 @@ public final class BatchCodec {
     for (int i = 0; i < v.size(); i++) {
       envelopes.add(Arrays.copyOfRange(v.body(), v.envelopeOffset(i), v.envelopeOffset(i) + v.envelopeLength(i)));
     }
-    return new EventBatch(v.nodeId(), v.priority(), v.firstClassSeq(), envelopes, v.skipGap());
+    return new EventBatch(v.nodeId(), v.priority(), v.firstClassSeq(), envelopes, v.skipGap(), v.logEpoch());
   }
 
   /**
@@ -155,7 +163,7 @@ public final class BatchCodec {
       int flags = b.get() & 0xFF;
       if ((flags & ~KNOWN_FLAGS) != 0) {
         throw new BatchFormatException(Reason.UNSUPPORTED_FLAGS,
-            String.format("flags 0x%02x: unknown bits 0x%02x (this side knows 0x%02x, SKIP)", flags,
+            String.format("flags 0x%02x: unknown bits 0x%02x (this side knows 0x%02x, SKIP and EPOCH)", flags,
                 flags & ~KNOWN_FLAGS, KNOWN_FLAGS));
       }
       int nodeLen = b.getShort() & 0xFFFF;
@@ -164,6 +172,13 @@ public final class BatchCodec {
       }
       String nodeId = new String(frame, b.position(), nodeLen, StandardCharsets.UTF_8);
       b.position(b.position() + nodeLen);
+      long logEpoch = 0;
+      if ((flags & FLAG_EPOCH) != 0) {
+        logEpoch = b.getLong();
+        if (logEpoch == 0) {
+          throw new BatchFormatException(Reason.BAD_SEQUENCE, "flag EPOCH with a log epoch of 0");
+        }
+      }
       long firstClassSeq = b.getLong();
       int count = b.getInt();
       int rawLen = b.getInt();
@@ -191,10 +206,11 @@ public final class BatchCodec {
         if (sentLen != rawLen) {
           throw new BatchFormatException(Reason.TRUNCATED, "uncompressed body length mismatch");
         }
-        return new BatchView(nodeId, priority, firstClassSeq, skipGap, frame, spans(frame, b.position(), sentLen, count));
+        return new BatchView(nodeId, priority, firstClassSeq, skipGap, logEpoch, frame,
+            spans(frame, b.position(), sentLen, count));
       }
       byte[] raw = inflate(frame, b.position(), sentLen, rawLen);
-      return new BatchView(nodeId, priority, firstClassSeq, skipGap, raw, spans(raw, 0, rawLen, count));
+      return new BatchView(nodeId, priority, firstClassSeq, skipGap, logEpoch, raw, spans(raw, 0, rawLen, count));
     } catch (BufferUnderflowException e) {
       throw new BatchFormatException(Reason.TRUNCATED, "frame ends inside its header");
     }

@@ -18,15 +18,18 @@ public final class BatchView {
   private final Priority priority;
   private final long firstClassSeq;
   private final boolean skipGap;
+  private final long logEpoch;
   private final byte[] body;
   /** Envelope i: offset at [2i], length at [2i + 1]. */
   private final int[] spans;
 
-  BatchView(String nodeId, Priority priority, long firstClassSeq, boolean skipGap, byte[] body, int[] spans) {
+  BatchView(String nodeId, Priority priority, long firstClassSeq, boolean skipGap, long logEpoch, byte[] body,
+      int[] spans) {
     this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
     this.priority = Objects.requireNonNull(priority, "priority");
     this.firstClassSeq = firstClassSeq;
     this.skipGap = skipGap;
+    this.logEpoch = logEpoch;
     this.body = body;
     this.spans = spans;
   }
@@ -49,6 +52,11 @@ public final class BatchView {
   /** Frame flag SKIP (see {@link EventBatch#skipGap()}). */
   public boolean skipGap() {
     return skipGap;
+  }
+
+  /** The sending log's epoch (frame flag EPOCH), 0 when the frame has none (see {@link EventBatch#logEpoch()}). */
+  public long logEpoch() {
+    return logEpoch;
   }
 
   /** Number of envelopes (>= 1). */

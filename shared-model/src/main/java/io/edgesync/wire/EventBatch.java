@@ -16,9 +16,13 @@ import java.util.Objects;
  * @param skipGap       frame flag SKIP (docs/PROTOCOL.md): the class sequence numbers between the
  *                      cloud's watermark and {@code firstClassSeq} were evicted at the edge (disk
  *                      quota), so the receiver accepts the jump instead of answering 409
+ * @param logEpoch      the identity of the edge's log (random, drawn when the data folder was
+ *                      created; frame flag EPOCH), 0 for none: the cloud refuses a batch of a log
+ *                      other than the one its watermark counts, instead of taking its events for
+ *                      duplicates
  */
 public record EventBatch(String nodeId, Priority priority, long firstClassSeq, List<byte[]> envelopes,
-    boolean skipGap) {
+    boolean skipGap, long logEpoch) {
   public EventBatch {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(priority, "priority");
@@ -31,9 +35,14 @@ public record EventBatch(String nodeId, Priority priority, long firstClassSeq, L
     }
   }
 
-  /** A batch without the SKIP flag. */
+  /** A batch without the SKIP flag and without a log epoch. */
   public EventBatch(String nodeId, Priority priority, long firstClassSeq, List<byte[]> envelopes) {
-    this(nodeId, priority, firstClassSeq, envelopes, false);
+    this(nodeId, priority, firstClassSeq, envelopes, false, 0);
+  }
+
+  /** A batch without a log epoch. */
+  public EventBatch(String nodeId, Priority priority, long firstClassSeq, List<byte[]> envelopes, boolean skipGap) {
+    this(nodeId, priority, firstClassSeq, envelopes, skipGap, 0);
   }
 
   /** Class sequence number of the last envelope. */

@@ -126,9 +126,31 @@ class BatchCodecTest {
     assertEquals(false, plain.skipGap(), "the 4-argument constructor means no SKIP");
   }
 
+  @ParameterizedTest
+  @EnumSource(Compression.class)
+  void logEpochRoundTripsBehindFlagEpochAndAFrameWithoutItHasNone(Compression c) {
+    EventBatch plain = batch(3);
+    EventBatch epoch = new EventBatch(plain.nodeId(), plain.priority(), plain.firstClassSeq(), plain.envelopes(), true,
+        0x8123_4567_89ab_cdefL);
+    byte[] frame = BatchCodec.encode(epoch, c);
+    assertEquals(BatchCodec.FLAG_SKIP | BatchCodec.FLAG_EPOCH, frame[7]);
+    assertEquals(0x8123_4567_89ab_cdefL, ByteBuffer.wrap(frame, 8 + 2 + 6, 8).getLong(), "right after the node id");
+    EventBatch d = BatchCodec.decode(frame, 1 << 24);
+    assertEquals(0x8123_4567_89ab_cdefL, d.logEpoch());
+    assertEquals(true, d.skipGap());
+    assertEquals(10, d.firstClassSeq());
+    assertArrayEquals(plain.envelopes().get(2), d.envelopes().get(2));
+    assertEquals(0x8123_4567_89ab_cdefL, BatchCodec.decodeView(frame, 1 << 24).logEpoch());
+    assertEquals(0, BatchCodec.decode(BatchCodec.encode(plain, c), 1 << 24).logEpoch());
+    // flag EPOCH with an epoch of 0 is not a frame any sender writes
+    ByteBuffer.wrap(frame, 8 + 2 + 6, 8).putLong(0);
+    assertEquals(Reason.BAD_SEQUENCE, assertThrows(BatchFormatException.class, () -> BatchCodec.decode(frame, 1 << 24))
+        .reason());
+  }
+
   @Test
   void unknownFlagBitsAreRefused() {
-    for (int bit = 1; bit < 8; bit++) {
+    for (int bit = 2; bit < 8; bit++) {
       byte[] frame = BatchCodec.encode(batch(2), Compression.ZSTD);
       frame[7] = (byte) (1 << bit | BatchCodec.FLAG_SKIP);
       BatchFormatException e = assertThrows(BatchFormatException.class, () -> BatchCodec.decode(frame, 1 << 24));

@@ -105,37 +105,42 @@ class EdgeCrashTest {
     assertEquals(200, KafkaVerifier.await(stack.bootstrap(), "edge.events", r -> "wiped-a".equals(r.source()), 200,
         Duration.ofMinutes(1)).size());
 
-    // WHEN its data folder is lost, it starts again under the same id, and a device publishes 50 more
+    // WHEN its data folder is lost, it starts again under the same id, and a device publishes 250
+    // more: its new sequence numbers 1..250 run past the old watermark, so nothing about the numbers
+    // alone tells them from the old ones
     edge.process().kill();
     deleteTree(data);
     edge = stack.restartEdge(edge);
-    publishMany(edge.mqttPort(), "wiped-b", 50);
+    publishMany(edge.mqttPort(), "wiped-b", 250);
 
-    // THEN the cloud takes them for duplicates of the old sequence, and the edge keeps them and says why
+    // THEN the cloud refuses them as another log's (the frame's log epoch is not the one its
+    // watermark counts) instead of taking 1..200 for duplicates, and the edge keeps them and says why
     int http = edge.httpPort();
-    Await.until("a 200 past the end of the log: edge_forward_batches_total{result=log_behind}", Duration.ofMinutes(1),
-        () -> LocalHttp.metric(http, "edge_forward_batches_total", Map.of("result", "log_behind")) >= 1,
+    Await.until("409 LOG_EPOCH_MISMATCH: edge_forward_batches_total{result=log_epoch}", Duration.ofMinutes(1),
+        () -> LocalHttp.metric(http, "edge_forward_batches_total", Map.of("result", "log_epoch")) >= 1,
         () -> LocalHttp.describe(http, "/status"));
-    assertEquals(50.0, LocalHttp.metric(http, "edge_log_backlog_events", Map.of()), "events kept in the log");
+    Await.until("all 250 in the log", Duration.ofSeconds(30),
+        () -> LocalHttp.metric(http, "edge_log_backlog_events", Map.of()) == 250.0, () -> LocalHttp.describe(http, "/status"));
     assertTrue(LocalHttp.get(http, "/status").contains("Re-enrol the node under a new id"),
         LocalHttp.describe(http, "/status"));
     assertEquals(List.of(), KafkaVerifier.await(stack.bootstrap(), "edge.events", r -> "wiped-b".equals(r.source()),
         1, Duration.ofSeconds(5), false), "nothing of the new life in Kafka yet");
+    assertTrue(LocalHttp.metric(stack.cloudHttpPort, "cloud_log_epoch_mismatches_total", Map.of()) >= 1);
     // AND the fleet dashboard shows the class as held, with the reason, from the node's heartbeat
     Await.until("the dashboard's view of edge-wiped names its held class", Duration.ofSeconds(30),
-        () -> LocalHttp.describe(stack.cloudHttpPort, "/api/nodes/edge-wiped").contains("this log ends at"));
+        () -> LocalHttp.describe(stack.cloudHttpPort, "/api/nodes/edge-wiped").contains("another log"));
     String view = LocalHttp.get(stack.cloudHttpPort, "/api/nodes/edge-wiped");
-    assertTrue(view.contains("\"problems\":{\"normal\":\"the cloud has committed normal up to classSeq 200 ")
+    assertTrue(view.contains("\"problems\":{\"normal\":\"the cloud refuses normal classSeq ")
         && view.contains("Re-enrol the node under a new id"), view);
 
-    // AND re-enrolled under a new id on the same data folder, the node delivers all 50 once
+    // AND re-enrolled under a new id on the same data folder, the node delivers all 250 once
     edge.process().kill();
     edge = stack.startEdge(stack.enrol("edge-wiped-2"), "data.dir=" + data);
     List<KafkaVerifier.Rec> recs = KafkaVerifier.await(stack.bootstrap(), "edge.events",
-        r -> "wiped-b".equals(r.source()), 50, Duration.ofMinutes(1));
-    System.out.printf("wiped node test: 200 before the wipe, 50 after it; in Kafka after re-enrolment %d%n",
+        r -> "wiped-b".equals(r.source()), 250, Duration.ofMinutes(1));
+    System.out.printf("wiped node test: 200 before the wipe, 250 after it; in Kafka after re-enrolment %d%n",
         recs.size());
-    assertEquals(50, recs.size(), "records in Kafka");
+    assertEquals(250, recs.size(), "records in Kafka");
     assertEquals(0, KafkaVerifier.duplicateIds(recs).size(), "duplicate event ids");
     assertTrue(recs.stream().allMatch(r -> "edge-wiped-2".equals(r.nodeId())), "under the new id");
   }

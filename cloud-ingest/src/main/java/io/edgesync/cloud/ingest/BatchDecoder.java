@@ -62,6 +62,7 @@ public final class BatchDecoder {
       }
       events.add(EventRecords.prepare(batch.nodeId(), e));
     }
-    return new PreparedBatch(batch.nodeId(), batch.priority(), batch.firstClassSeq(), events, batch.skipGap());
+    return new PreparedBatch(batch.nodeId(), batch.priority(), batch.firstClassSeq(), events, batch.skipGap(),
+        batch.logEpoch());
   }
 }

@@ -9,7 +9,7 @@ import java.util.Map;
 /** The ingest endpoint's meters (names in docs/CLOUD.md). Thread-safe. */
 final class IngestMetrics {
   /** The {@code result} tag of {@code cloud_batches_total}. */
-  enum Result { OK, DUPLICATE, GAP, NOT_OWNER, REJECTED, ERROR }
+  enum Result { OK, DUPLICATE, GAP, LOG_EPOCH, NOT_OWNER, REJECTED, ERROR }
 
   private final MeterRegistry registry;
   private final Map<Result, Counter> batches = new EnumMap<>(Result.class);

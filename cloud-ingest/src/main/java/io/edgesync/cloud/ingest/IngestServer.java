@@ -358,6 +358,14 @@ public final class IngestServer {
             .put("message", o.message())
             .put("committedClassSeq", o.committedClassSeq()));
       }
+      case LOG_EPOCH_MISMATCH -> {
+        metrics.batch(Result.LOG_EPOCH);
+        activity.refused(node);
+        reply(req, 409, new JsonObject()
+            .put("error", "LOG_EPOCH_MISMATCH")
+            .put("message", o.message())
+            .put("committedClassSeq", o.committedClassSeq()));
+      }
       case NOT_OWNER -> {
         metrics.batch(Result.NOT_OWNER);
         LOG.debug("[node-id: {}] not owner: {}", node, o.message());

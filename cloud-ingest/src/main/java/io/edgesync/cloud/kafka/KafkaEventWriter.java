@@ -114,6 +114,8 @@ public final class KafkaEventWriter {
   private final Map<Key, List<Pending>> parked = new HashMap<>();
   /** (node, class) whose first SKIP was logged at warn; later ones are counted only. Bounded by the fleet size. */
   private final java.util.Set<Key> skipWarned = new java.util.HashSet<>();
+  /** (node, class) whose first LOG_EPOCH_MISMATCH was logged at warn. Bounded by the fleet size. */
+  private final java.util.Set<Key> epochWarned = new java.util.HashSet<>();
   private volatile int parkedCount;
   /** First send failure of the open transaction; set by the producer's I/O thread. */
   private volatile Exception sendError;
@@ -385,9 +387,17 @@ public final class KafkaEventWriter {
       g.current = p;
       PreparedBatch b = p.batch;
       Key key = b.key();
-      long committedW = watermarks.committedClassSeq(key);
+      Watermark committed = watermarks.get(key);
+      long committedW = committed.committedClassSeq();
       Watermark tentative = g.tentative.get(key);
       long w = tentative != null ? tentative.committedClassSeq() : committedW;
+      long knownEpoch = tentative != null ? tentative.logEpoch() : committed.logEpoch();
+      if (b.logEpoch() != 0 && knownEpoch != 0 && b.logEpoch() != knownEpoch) {
+        // another log under this node id: its numbers are not the ones W counts, so its events
+        // are neither duplicates nor gaps; refused before anything is taken for either
+        refuseOtherLog(p, knownEpoch, committedW);
+        continue;
+      }
       if (b.lastClassSeq() <= w) {
         p.duplicates = b.events().size();
         if (b.lastClassSeq() <= committedW) {
@@ -426,7 +436,8 @@ public final class KafkaEventWriter {
       p.duplicates = skip;
       p.written = events.size() - skip;
       g.events += p.written;
-      g.tentative.put(key, new Watermark(b.lastClassSeq(), events.get(events.size() - 1).seq()));
+      g.tentative.put(key, new Watermark(b.lastClassSeq(), events.get(events.size() - 1).seq(),
+          b.logEpoch() != 0 ? b.logEpoch() : knownEpoch));
       g.members.add(p);
       if (skipped > 0) {
         p.skipped = skipped;
@@ -434,6 +445,22 @@ public final class KafkaEventWriter {
       }
       work.addAll(unpark(key, b.lastClassSeq(), g));
     }
+  }
+
+  /** A batch of a log other than the one the watermark counts: 409 LOG_EPOCH_MISMATCH, warned once per (node, class). */
+  private void refuseOtherLog(Pending p, long knownEpoch, long committedW) {
+    PreparedBatch b = p.batch;
+    metrics.logEpochMismatch.increment();
+    String message = "node " + b.nodeId() + " class " + b.priority().label() + ": this batch comes from log epoch "
+        + Long.toHexString(b.logEpoch()) + " but classSeq 1.." + committedW + " were committed from log epoch "
+        + Long.toHexString(knownEpoch) + " (the node's data folder was recreated, or two edges use this identity); "
+        + "nothing written";
+    if (epochWarned.add(b.key())) {
+      LOG.warn("[node-id: {}] [class: {}] {}; re-enrol the node under a new id (docs/DELIVERY.md). Further refusals "
+          + "of this node and class are only counted (cloud_log_epoch_mismatches_total)", b.nodeId(),
+          b.priority().label(), message);
+    }
+    p.complete(WriteOutcome.logEpochMismatch(committedW, message));
   }
 
   private void completeMembers(Group g) {

@@ -31,9 +31,16 @@ public final class NodeWatermarks {
   /**
    * @param committedClassSeq highest committed class sequence number (0 = nothing yet)
    * @param seq               the node's global sequence number of that event
+   * @param logEpoch          the epoch of the edge log whose events these numbers count (frame
+   *                          flag EPOCH; 0 = not known: written by an edge without epochs, or
+   *                          before epochs existed)
    */
-  public record Watermark(long committedClassSeq, long seq) {
-    public static final Watermark NONE = new Watermark(0, 0);
+  public record Watermark(long committedClassSeq, long seq, long logEpoch) {
+    public static final Watermark NONE = new Watermark(0, 0, 0);
+
+    public Watermark(long committedClassSeq, long seq) {
+      this(committedClassSeq, seq, 0);
+    }
   }
 
   private final Map<Key, Watermark> committed = new ConcurrentHashMap<>();
@@ -41,6 +48,11 @@ public final class NodeWatermarks {
   /** The committed class seq of {@code key}, 0 when nothing is committed. */
   public long committedClassSeq(Key key) {
     return committed.getOrDefault(key, Watermark.NONE).committedClassSeq();
+  }
+
+  /** The committed watermark of {@code key}, {@link Watermark#NONE} when nothing is committed. */
+  public Watermark get(Key key) {
+    return committed.getOrDefault(key, Watermark.NONE);
   }
 
   /** The committed class seqs of one node, every class present (0 when none). */

@@ -15,12 +15,19 @@ import java.util.Objects;
  * @param events        the events in class-sequence order
  * @param skipGap       the frame's SKIP flag: the numbers between the watermark and
  *                      {@code firstClassSeq} were evicted at the edge; accept the jump
+ * @param logEpoch      the sending log's epoch (frame flag EPOCH), 0 when the frame has none
  */
 public record PreparedBatch(String nodeId, Priority priority, long firstClassSeq, List<PreparedEvent> events,
-    boolean skipGap) {
-  /** A batch without the SKIP flag. */
+    boolean skipGap, long logEpoch) {
+  /** A batch without the SKIP flag and without a log epoch. */
   public PreparedBatch(String nodeId, Priority priority, long firstClassSeq, List<PreparedEvent> events) {
-    this(nodeId, priority, firstClassSeq, events, false);
+    this(nodeId, priority, firstClassSeq, events, false, 0);
+  }
+
+  /** A batch without a log epoch. */
+  public PreparedBatch(String nodeId, Priority priority, long firstClassSeq, List<PreparedEvent> events,
+      boolean skipGap) {
+    this(nodeId, priority, firstClassSeq, events, skipGap, 0);
   }
 
   public PreparedBatch {

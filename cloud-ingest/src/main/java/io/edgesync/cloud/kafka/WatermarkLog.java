@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The format of {@code edge.watermarks} records and the reader that rebuilds the map from the
  * topic. Key: {@code nodeId/class} (UTF-8, split at the last '/'); value: JSON
- * {@code {"committedClassSeq":N,"seq":S}}. A null value (tombstone) removes the entry.
+ * {@code {"committedClassSeq":N,"seq":S,"logEpoch":E}} ({@code logEpoch} only when known). A null
+ * value (tombstone) removes the entry.
  */
 public final class WatermarkLog {
   private static final Logger LOG = LoggerFactory.getLogger(WatermarkLog.class);
@@ -37,8 +38,8 @@ public final class WatermarkLog {
   }
 
   public static byte[] recordValue(Watermark w) {
-    return ("{\"committedClassSeq\":" + w.committedClassSeq() + ",\"seq\":" + w.seq() + "}")
-        .getBytes(StandardCharsets.US_ASCII);
+    return ("{\"committedClassSeq\":" + w.committedClassSeq() + ",\"seq\":" + w.seq()
+        + (w.logEpoch() != 0 ? ",\"logEpoch\":" + w.logEpoch() : "") + "}").getBytes(StandardCharsets.US_ASCII);
   }
 
   /**
@@ -153,7 +154,8 @@ public final class WatermarkLog {
     }
     try {
       JsonNode n = JSON.readTree(v);
-      out.put(wk, new Watermark(n.path("committedClassSeq").asLong(), n.path("seq").asLong()));
+      out.put(wk, new Watermark(n.path("committedClassSeq").asLong(), n.path("seq").asLong(),
+          n.path("logEpoch").asLong()));
     } catch (IOException e) {
       LOG.warn("ignoring watermark record {} with malformed value", key);
     }

@@ -6,7 +6,8 @@ import java.util.Objects;
  * What became of one batch handed to the {@link KafkaEventWriter}. Expected outcomes are values,
  * not exceptions; the ingest endpoint maps them to the replies of docs/PROTOCOL.md.
  *
- * @param kind              committed (200), gap (409), not owner (421) or unavailable (503)
+ * @param kind              committed (200), gap (409), another log (409), not owner (421) or
+ *                          unavailable (503)
  * @param committedClassSeq the (node, class) watermark after the batch (committed) or the current
  *                          committed watermark (gap); 0 for unavailable
  * @param written           events newly written to Kafka
@@ -14,7 +15,7 @@ import java.util.Objects;
  * @param message           human-readable detail for gap and unavailable, else empty
  */
 public record WriteOutcome(Kind kind, long committedClassSeq, int written, int duplicates, String message) {
-  public enum Kind { COMMITTED, GAP, NOT_OWNER, UNAVAILABLE }
+  public enum Kind { COMMITTED, GAP, LOG_EPOCH_MISMATCH, NOT_OWNER, UNAVAILABLE }
 
   public WriteOutcome {
     Objects.requireNonNull(kind, "kind");
@@ -27,6 +28,15 @@ public record WriteOutcome(Kind kind, long committedClassSeq, int written, int d
 
   public static WriteOutcome gap(long committedClassSeq, String message) {
     return new WriteOutcome(Kind.GAP, committedClassSeq, 0, 0, message);
+  }
+
+  /**
+   * The batch comes from another log than the one the (node, class) watermark counts (the node's
+   * data folder was recreated, or two edges share one identity): nothing written, nothing taken
+   * for a duplicate.
+   */
+  public static WriteOutcome logEpochMismatch(long committedClassSeq, String message) {
+    return new WriteOutcome(Kind.LOG_EPOCH_MISMATCH, committedClassSeq, 0, 0, message);
   }
 
   /** The node's shard is written by another instance: the edge should try its next endpoint. */

@@ -18,6 +18,7 @@ final class WriterMetrics {
   final Counter producerRestarts;
   final Counter notOwner;
   final Counter hiddenWatermarks;
+  final Counter logEpochMismatch;
   final Timer txn;
   final DistributionSummary txnBatches;
   private final MeterRegistry registry;
@@ -36,6 +37,9 @@ final class WriterMetrics {
         .description("batches answered 421 NOT_OWNER: their node's shard is owned by another instance").register(registry);
     hiddenWatermarks = Counter.builder("cloud_watermarks_hidden")
         .description("watermarks a reload of edge.watermarks showed below what this instance had committed; kept")
+        .register(registry);
+    logEpochMismatch = Counter.builder("cloud_log_epoch_mismatches")
+        .description("batches answered 409 LOG_EPOCH_MISMATCH: from another edge log than the one their watermark counts")
         .register(registry);
     txn = Timer.builder("cloud_kafka_txn").description("one group-commit transaction, begin to commit")
         .publishPercentileHistogram().register(registry);

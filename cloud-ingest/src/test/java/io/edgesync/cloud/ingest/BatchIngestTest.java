@@ -196,6 +196,43 @@ class BatchIngestTest {
   }
 
   @Test
+  void aBatchOfAnotherLogIsRefusedWith409InsteadOfTakenForDuplicatesAndTheEpochIsInTheWatermarkTopic(Vertx vertx) {
+    long epochA = 0x0a0a_0a0a_0a0aL;
+    long epochB = 0x0b0b_0b0b_0b0bL;
+    try (IngestClient n = client(vertx, "n-epoch")) {
+      // GIVEN class seqs 1..100 committed from the log with epoch A
+      assertEquals(ok("n-epoch", 100, 100, 0), await(n.post(Frames.batch("n-epoch", 1, 100, epochA))).body());
+
+      // WHEN a recreated log (epoch B: a wiped data folder, or a second edge with this identity)
+      // sends its events 1..50, numbers the watermark already counts
+      Reply other = await(n.post(Frames.batch("n-epoch", 1, 50, epochB)));
+
+      // THEN they are refused, not acknowledged as duplicates: 409 LOG_EPOCH_MISMATCH
+      assertEquals(409, other.status());
+      assertEquals("LOG_EPOCH_MISMATCH", other.body().getString("error"));
+      assertEquals(100, other.body().getLong("committedClassSeq"));
+      // AND above the watermark too (neither a gap nor a write)
+      assertEquals("LOG_EPOCH_MISMATCH", await(n.post(Frames.batch("n-epoch", 101, 10, epochB))).body().getString("error"));
+      // AND the log of epoch A goes on; a frame without an epoch (an older edge) is not checked
+      assertEquals(ok("n-epoch", 110, 10, 0), await(n.post(Frames.batch("n-epoch", 101, 10, epochA))).body());
+      assertEquals(ok("n-epoch", 120, 10, 0), await(n.post(Frames.batch("n-epoch", 111, 10))).body());
+      assertEquals("LOG_EPOCH_MISMATCH", await(n.post(Frames.batch("n-epoch", 121, 10, epochB))).body().getString("error"));
+    }
+    List<ConsumerRecord<byte[], byte[]>> records = events("n-epoch", 120);
+    assertEquals(120, records.size());
+    assertEquals(120, records.stream().map(KafkaTopics::classSeqOf).distinct().count());
+    assertEquals(3.0, meter("cloud_log_epoch_mismatches", null, null));
+    assertEquals(3.0, meter("cloud_batches", "result", "log_epoch"));
+    // AND edge.watermarks holds the epoch, so an instance that takes the node over checks it too
+    java.util.Properties kafka = new java.util.Properties();
+    kafka.put("bootstrap.servers", cloud.kafkaBootstrap());
+    var loaded = io.edgesync.cloud.kafka.WatermarkLog.load(kafka, 30_000)
+        .get(new io.edgesync.cloud.kafka.NodeWatermarks.Key("n-epoch", io.edgesync.model.Priority.NORMAL));
+    assertEquals(120, loaded.committedClassSeq());
+    assertEquals(epochA, loaded.logEpoch());
+  }
+
+  @Test
   void batchStartingAboveWatermarkPlusOneIsRefusedWith409AfterTheGapWait(Vertx vertx) {
     try (IngestClient n = client(vertx, "n-gap")) {
       // GIVEN class seqs 1..10 are committed
@@ -445,7 +482,7 @@ class BatchIngestTest {
   void frameWithUnknownFlagBitsIsRefusedWith400(Vertx vertx) {
     try (IngestClient n = client(vertx, "n-flags")) {
       byte[] frame = Frames.batch("n-flags", 1, 3);
-      frame[7] = 0x02;
+      frame[7] = 0x04; // bits 0 (SKIP) and 1 (EPOCH) are known
       Reply r = await(n.post(frame));
       assertReason(r, "UNSUPPORTED_FLAGS");
     }

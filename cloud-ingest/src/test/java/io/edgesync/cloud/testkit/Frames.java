@@ -57,6 +57,12 @@ public final class Frames {
     return batch(node, Priority.NORMAL, first, count);
   }
 
+  /** The same from the log with epoch {@code logEpoch} (frame flag EPOCH). */
+  public static byte[] batch(String node, long first, int count, long logEpoch) {
+    return BatchCodec.encode(new EventBatch(node, Priority.NORMAL, first, envelopes(node, Priority.NORMAL, first, count),
+        false, logEpoch), Compression.ZSTD);
+  }
+
   public static byte[] batch(String node, Priority priority, long first, int count) {
     return BatchCodec.encode(new EventBatch(node, priority, first, envelopes(node, priority, first, count)),
         Compression.ZSTD);

@@ -561,7 +561,8 @@ public final class BatchForwarder {
     for (byte[] e : envelopes) {
       rawBytes += e.length;
     }
-    byte[] frame = BatchCodec.encode(new EventBatch(node, c, first, envelopes, skip), config.compression());
+    byte[] frame = BatchCodec.encode(new EventBatch(node, c, first, envelopes, skip, log.logEpoch()),
+        config.compression());
     long lastIngestMs = EnvelopeCodec.decode(lastEnvelope).ingestTimeMs();
     return new OutgoingBatch(c, first, last, envelopes.size(), rawBytes, frame, lastIngestMs);
   }
@@ -669,6 +670,8 @@ public final class BatchForwarder {
     admit(r.body());
     if (status == 200) {
       onCommitted(s, b, generation, epoch, target, sentAt, r.body());
+    } else if (status == 409 && "LOG_EPOCH_MISMATCH".equals(r.body().getString("error"))) {
+      onOtherLog(s, b, generation, r.body());
     } else if (status == 409) {
       onGap(s, b, generation, epoch, r.body());
     } else if (status == 421) {
@@ -745,6 +748,29 @@ public final class BatchForwarder {
     LOG.error("[node-id: {}] [class: {}] [classSeq: {}..{}] {}; trying again in {} ms", node, b.priority().label(),
         b.first(), b.last(), s.logBehindCloud, LOG_BEHIND_RETRY_MS);
     hold(s, "log_behind_cloud", s.logBehindCloud, LOG_BEHIND_RETRY_MS);
+  }
+
+  /**
+   * 409 LOG_EPOCH_MISMATCH: the cloud's watermark of this class counts another log's events (this
+   * data folder was recreated under the same node id, or another edge uses this identity).
+   * Nothing was written nor acknowledged, so nothing is released; the class is held and tried
+   * again after {@code retryMax} (it goes on by itself once the operator has removed the node's
+   * watermarks in the cloud; normally the node is re-enrolled under a new id).
+   */
+  private void onOtherLog(ClassState s, OutgoingBatch b, long generation, JsonObject body) {
+    batchesFailed.incrementAndGet();
+    metrics.batch(ForwarderMetrics.Result.LOG_EPOCH);
+    if (generation != s.generation) {
+      return; // another batch of this class already found it
+    }
+    String reason = "the cloud refuses " + b.priority().label() + " classSeq " + b.first() + ".." + b.last()
+        + " of this log (epoch " + Long.toHexString(log.logEpoch()) + "): its watermark counts another log's events "
+        + "under node id " + node + " (this data folder was recreated, or another edge uses this identity); "
+        + "these events are kept, not sent. Re-enrol the node under a new id (docs/DELIVERY.md)";
+    rewind(s, s.acked);
+    LOG.error("[node-id: {}] [class: {}] [classSeq: {}..{}] {}; cloud: {}; trying again in {} ms", node,
+        b.priority().label(), b.first(), b.last(), reason, body.getString("message", ""), backoff.maxMs());
+    hold(s, "log_epoch", reason, backoff.maxMs());
   }
 
   private void onGap(ClassState s, OutgoingBatch b, long generation, long epoch, JsonObject body) {
@@ -988,7 +1014,8 @@ public final class BatchForwarder {
       if (first != next || last != first + envelopes.size() - 1) {
         throw new NotRetainedException(c.label() + " classSeq " + next + " is no longer in the log (log.retainReleased)");
       }
-      byte[] frame = BatchCodec.encode(new EventBatch(node, c, first, envelopes, false), config.compression());
+      byte[] frame = BatchCodec.encode(new EventBatch(node, c, first, envelopes, false, log.logEpoch()),
+          config.compression());
       return new Object[] {last, envelopes.size(), frame};
     }, false).compose(o -> {
       long last = (Long) o[0];

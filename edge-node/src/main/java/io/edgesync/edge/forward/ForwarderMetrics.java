@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Thread-safe (Micrometer meters are).
  */
 final class ForwarderMetrics {
-  enum Result { OK, GAP, NOT_OWNER, RETRYABLE, REJECTED, LOG_BEHIND }
+  enum Result { OK, GAP, NOT_OWNER, RETRYABLE, REJECTED, LOG_BEHIND, LOG_EPOCH }
 
   static final double[] E2E_QUANTILES = {0.5, 0.95, 0.99};
 
@@ -57,7 +57,7 @@ final class ForwarderMetrics {
         .register(registry);
     for (Result r : Result.values()) {
       batches.put(r, Counter.builder("edge.forward.batches")
-          .description("Batch answers by result: ok (200), gap (409), not_owner (421), retryable (503, network, timeout), rejected (400/403/413), log_behind (200 whose watermark is past the end of the log: the log was reset)")
+          .description("Batch answers by result: ok (200), gap (409), not_owner (421), retryable (503, network, timeout), rejected (400/403/413), log_behind (200 whose watermark is past the end of the log: the log was reset), log_epoch (409 LOG_EPOCH_MISMATCH: the cloud's watermark counts another log)")
           .tag("result", r.name().toLowerCase(java.util.Locale.ROOT))
           .register(registry));
     }
@@ -145,7 +145,7 @@ final class ForwarderMetrics {
     retries.increment();
   }
 
-  /** A class held out of the drain: {@code kind} is log_read, log_hole or gap_loop. */
+  /** A class held out of the drain: {@code kind} is log_read, log_hole, gap_loop, log_behind_cloud or log_epoch. */
   void stall(Priority p, String kind) {
     Counter.builder("edge.forward.stalls")
         .description("Times a class was held back because its log or its cloud watermark is inconsistent")

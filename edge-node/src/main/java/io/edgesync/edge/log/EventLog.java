@@ -108,6 +108,25 @@ public final class EventLog implements LogReader, AutoCloseable {
   private final Counter releaseScans;
   private final MeterRegistry registry;
   private final List<Meter> meters = new ArrayList<>();
+  private final long logEpoch;
+
+  /**
+   * This log's epoch, drawn at random (never 0) the first time it is opened and kept in
+   * {@code meta}: a wiped or recreated data folder gets a new one, so the cloud can tell its
+   * sequence numbers from the old log's (docs/PROTOCOL.md, flag EPOCH).
+   */
+  private static long loadOrDrawEpoch(RocksDB db, ColumnFamilyHandle metaCf, WriteOptions syncWrite)
+      throws RocksDBException {
+    long epoch = LogKeys.parseLong(db.get(metaCf, LogKeys.LOG_EPOCH), 0);
+    if (epoch == 0) {
+      java.security.SecureRandom random = new java.security.SecureRandom();
+      while (epoch == 0) {
+        epoch = random.nextLong();
+      }
+      db.put(metaCf, syncWrite, LogKeys.LOG_EPOCH, LogKeys.longValue(epoch));
+    }
+    return epoch;
+  }
 
   private EventLog(Path path, Deque<AutoCloseable> handles, RocksDB db, ColumnFamilyHandle logCf,
       ColumnFamilyHandle metaCf, List<ColumnFamilyHandle> auxCfs, WriteOptions syncWrite, WriteOptions releaseWrite, LogSettings settings,
@@ -126,6 +145,7 @@ public final class EventLog implements LogReader, AutoCloseable {
           lifecycle.readLock(), () -> open));
     }
     this.space = new LogSpace(settings.quota());
+    this.logEpoch = loadOrDrawEpoch(db, metaCf, syncWrite);
     long nextSeq = LogKeys.parseLong(db.get(metaCf, LogKeys.NEXT_SEQ), 1);
     long[] nextClassSeq = new long[LogKeys.CLASSES];
     for (int c = 0; c < LogKeys.CLASSES; c++) {
@@ -581,6 +601,11 @@ public final class EventLog implements LogReader, AutoCloseable {
     } finally {
       lifecycle.readLock().unlock();
     }
+  }
+
+  @Override
+  public long logEpoch() {
+    return logEpoch;
   }
 
   @Override

@@ -14,6 +14,8 @@ final class LogKeys {
   /** A {@code log} key: the class code (1 byte), then the class sequence number (8, big-endian). */
   static final int LOG_KEY_BYTES = 9;
   static final byte[] NEXT_SEQ = ascii("next.seq");
+  /** The log's epoch: random, drawn once when the log is first opened by a version that has epochs. */
+  static final byte[] LOG_EPOCH = ascii("log.epoch");
   private static final byte[][] NEXT_CLASS_SEQ = new byte[CLASSES][];
   private static final byte[][] RELEASED = new byte[CLASSES][];
   private static final byte[][] EVICTED = new byte[CLASSES][];

@@ -27,6 +27,15 @@ public interface LogReader {
    */
   List<byte[]> read(Priority c, long fromClassSeq, int maxEvents, int maxBytes);
 
+  /**
+   * This log's epoch: random, drawn when the log was created (never 0), so that the cloud tells
+   * the events of a recreated log from the old one's under the same node id; 0 = none (the
+   * frames then carry no epoch). Non-blocking.
+   */
+  default long logEpoch() {
+    return 0;
+  }
+
   /** Highest class sequence number durably appended for {@code c}; 0 when none ever was. Non-blocking. */
   long lastClassSeq(Priority c);
 

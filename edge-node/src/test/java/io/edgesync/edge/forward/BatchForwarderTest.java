@@ -636,6 +636,44 @@ class BatchForwarderTest {
   }
 
   @Test
+  void aClassWhoseCloudWatermarkCountsAnotherLogIsHeldNotReleasedAndGoesOnOnceTheCloudForgetsIt() throws Exception {
+    // GIVEN the cloud's normal watermark counts another log's events (this data folder was
+    // recreated under the same node id, or another edge uses this identity); critical has none
+    log.append(Priority.NORMAL, 300, 80);
+    log.append(Priority.CRITICAL, 50, 80);
+    CloudStub cloud = stub(serverCert);
+    cloud.presetWatermark(Priority.NORMAL, 1_000);
+    cloud.epochs.put(Priority.NORMAL, 0x0dd0_0000L);
+    int port = cloud.listen(0).await(5, TimeUnit.SECONDS);
+    forwarder = forwarder(config(List.of(local(port)), 100, 4, Compression.ZSTD, 20, 2_000, 1_000));
+
+    // WHEN the forwarder drains
+    forwarder.start().await(5, TimeUnit.SECONDS);
+    awaitCondition("critical released and normal held", () -> log.releasedClassSeq(Priority.CRITICAL) == 50
+        && registry.find("edge.forward.stalls").tag("class", "normal").tag("kind", "log_epoch").counters()
+            .stream().anyMatch(c -> c.count() >= 1)
+        && forwarder.status().getJsonObject("classes").getJsonObject("normal").getString("problem") != null);
+
+    // THEN every frame carried this log's epoch, and nothing of normal was taken for a duplicate or released
+    assertEquals(java.util.Set.of(log.epoch), cloud.epochsSeen);
+    assertEquals(0, log.releasedClassSeq(Priority.NORMAL));
+    assertEquals(300, log.stored(Priority.NORMAL));
+    assertTrue(registry.get("edge.forward.batches").tag("result", "log_epoch").counter().count() >= 1);
+    assertTrue(forwarder.status().getString("lastError").contains("Re-enrol the node under a new id"),
+        forwarder.status().encode());
+    JsonObject classes = forwarder.status().getJsonObject("classes");
+    assertTrue(classes.getJsonObject("normal").getString("problem").contains("another log"), classes.encode());
+
+    // WHEN the operator removes the node's normal watermark in the cloud
+    cloud.forget(Priority.NORMAL);
+
+    // THEN normal goes on by itself at its next try, and every event arrives once
+    awaitCondition("normal released", () -> log.releasedClassSeq(Priority.NORMAL) == 300);
+    assertDeliveredOnce(cloud, 50, 300, 0);
+    assertNoViolations(cloud);
+  }
+
+  @Test
   @Timeout(40)
   void forwardsAtOnceOnAnIdleLinkAndLingersOnlyBehindABatchOnItsWay() throws Exception {
     // GIVEN a linger far longer than anything below (10 s), and a cloud that answers after 1 s

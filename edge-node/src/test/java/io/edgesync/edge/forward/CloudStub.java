@@ -138,6 +138,19 @@ final class CloudStub {
     }
   }
 
+  /** Per class, the log epoch its watermark counts (as cloud-ingest keeps it); absent = not known. */
+  final Map<Priority, Long> epochs = new ConcurrentHashMap<>();
+  /** Every log epoch frames came with (0: none). */
+  final java.util.Set<Long> epochsSeen = ConcurrentHashMap.newKeySet();
+
+  /** What an operator's removal of the node's watermarks in the cloud does: the class starts afresh. */
+  void forget(Priority p) {
+    synchronized (watermark) {
+      watermark.put(p, 0L);
+      epochs.remove(p);
+    }
+  }
+
   /** A watermark left by an earlier life of the node (its log since wiped). */
   void presetWatermark(Priority p, long committed) {
     synchronized (watermark) {
@@ -221,6 +234,15 @@ final class CloudStub {
     }
     Priority p = batch.priority();
     long wm = watermark(p);
+    epochsSeen.add(batch.logEpoch());
+    Long known = epochs.get(p);
+    if (batch.logEpoch() != 0 && known != null && known != batch.logEpoch()) {
+      processed.add(new Arrival(index, p, batch.firstClassSeq(), batch.lastClassSeq(), 409, 0));
+      reply(req, 409, new JsonObject().put("error", "LOG_EPOCH_MISMATCH")
+          .put("message", "epoch " + Long.toHexString(batch.logEpoch()) + " != " + Long.toHexString(known))
+          .put("committedClassSeq", wm), finished);
+      return;
+    }
     if (batch.skipGap()) {
       skips.incrementAndGet();
     }
@@ -248,6 +270,9 @@ final class CloudStub {
     long committed = Math.max(wm, batch.lastClassSeq());
     synchronized (watermark) {
       watermark.put(p, committed);
+      if (batch.logEpoch() != 0 && written > 0) {
+        epochs.put(p, batch.logEpoch());
+      }
     }
     duplicates.addAndGet(batch.size() - written);
     processed.add(new Arrival(index, p, batch.firstClassSeq(), batch.lastClassSeq(), 200, written));

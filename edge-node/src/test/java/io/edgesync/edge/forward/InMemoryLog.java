@@ -148,6 +148,14 @@ final class InMemoryLog implements LogReader {
     return out;
   }
 
+  /** The log's epoch (EventLog draws one at random); a test sets another to play a recreated log. */
+  volatile long epoch = 0x5eed_0001L;
+
+  @Override
+  public long logEpoch() {
+    return epoch;
+  }
+
   @Override
   public long lastClassSeq(Priority c) {
     return last.get(c).get();

@@ -2,6 +2,7 @@ package io.edgesync.edge.log;
 
 import static io.edgesync.edge.testsupport.Poll.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -172,7 +173,7 @@ class EventLogTest {
   }
 
   @Test
-  void reopenRecoversCountersAndTheNextAppendContinues(Vertx vertx) {
+  void reopenRecoversCountersAndTheEpochAndTheNextAppendContinues(Vertx vertx) {
     // GIVEN a log with 10,000 events, closed
     EventLog log = EventLog.open(dir.resolve("db"), DEFAULTS, vertx, new SimpleMeterRegistry());
     await(appendFromEventLoop(vertx, log, "a", 10_000, new AtomicBoolean(true)), 60);
@@ -180,6 +181,7 @@ class EventLogTest {
     for (Priority p : Priority.values()) {
       last[p.code()] = log.lastClassSeq(p);
     }
+    long epoch = log.logEpoch();
     log.close();
     log.close(); // idempotent
 
@@ -188,6 +190,13 @@ class EventLogTest {
 
     // THEN the counters are recovered and the next append continues at 10001
     assertEquals(10_001, reopened.nextSeq());
+    // AND the log keeps its epoch, while a new data folder draws another (what tells the cloud a
+    // recreated log from the old one)
+    assertNotEquals(0, epoch);
+    assertEquals(epoch, reopened.logEpoch());
+    EventLog other = EventLog.open(dir.resolve("other"), DEFAULTS, vertx, new SimpleMeterRegistry());
+    assertNotEquals(epoch, other.logEpoch());
+    other.close();
     for (Priority p : Priority.values()) {
       assertEquals(last[p.code()], reopened.lastClassSeq(p));
     }
