@@ -755,7 +755,8 @@ public final class BatchForwarder {
    * data folder was recreated under the same node id, or another edge uses this identity).
    * Nothing was written nor acknowledged, so nothing is released; the class is held and tried
    * again after {@code retryMax} (it goes on by itself once the operator has removed the node's
-   * watermarks in the cloud; normally the node is re-enrolled under a new id).
+   * watermarks in the cloud and restarted cloud-ingest; normally the node is re-enrolled under a
+   * new id).
    */
   private void onOtherLog(ClassState s, OutgoingBatch b, long generation, JsonObject body) {
     batchesFailed.incrementAndGet();
