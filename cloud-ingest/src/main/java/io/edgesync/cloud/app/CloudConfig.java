@@ -5,6 +5,7 @@ import io.edgesync.cloud.kafka.EmbeddedKafka;
 import io.edgesync.cloud.kafka.ShardedWriter;
 import io.edgesync.cloud.kafka.WriterOptions;
 import io.edgesync.config.ConfigException;
+import io.edgesync.config.HostPort;
 import io.edgesync.config.Settings;
 import io.edgesync.tls.RevocationList;
 import java.io.IOException;
@@ -34,6 +35,8 @@ import java.util.TreeMap;
  * @param admissionEventsPerSec events/s this instance shares among its active nodes (hint); 0 = none
  * @param httpHost              bind address of the plain HTTP dashboard / health / metrics
  * @param httpPort              port of the dashboard (0 = pick a free one)
+ * @param dashboardPeers        the dashboards of the other instances of this tier (host:port),
+ *                              whose nodes this dashboard shows too
  * @param dataDir               data folder (the embedded broker keeps its logs in {@code kafka/})
  * @param kafkaBootstrap        bootstrap servers; empty means start the embedded broker
  * @param embeddedPort          embedded broker listener (0 = pick a free one)
@@ -71,6 +74,7 @@ public record CloudConfig(
     long admissionEventsPerSec,
     String httpHost,
     int httpPort,
+    List<HostPort> dashboardPeers,
     Path dataDir,
     String kafkaBootstrap,
     int embeddedPort,
@@ -111,6 +115,7 @@ public record CloudConfig(
       new Key("ingest.admissionEventsPerSec", "0", "admission hint: events/s this instance shares among nodes active in the last 30 s; 0 = no limit"),
       new Key("http.host", "0.0.0.0", "bind address of the plain HTTP dashboard, /health, /metrics, /api"),
       new Key("http.port", "8080", "dashboard port (0 = any free port)"),
+      new Key("dashboard.peers", "", "the other instances' dashboards (host:port, comma-separated): this one shows their nodes too"),
       new Key("data.dir", "data", "data folder, relative to the config file; the embedded broker uses {data.dir}/kafka"),
       new Key("kafka.bootstrap", "", "Kafka bootstrap servers (comma-separated); empty = start the embedded broker"),
       new Key("kafka.embeddedPort", "9092", "embedded broker listener on localhost (0 = any free port)"),
@@ -166,6 +171,7 @@ public record CloudConfig(
         s.longValue("ingest.admissionEventsPerSec", 0, 0, 1_000_000_000),
         s.string("http.host", "0.0.0.0"),
         s.port("http.port", 8080),
+        s.list("dashboard.peers", List.of()).stream().map(v -> Settings.hostPort(s, "dashboard.peers", v)).toList(),
         s.path("data.dir", "data"),
         String.join(",", s.list("kafka.bootstrap", List.of())),
         s.port("kafka.embeddedPort", 9092),

@@ -131,7 +131,7 @@ public final class CloudIngest {
         })
         .compose(v -> {
           dashboard = new DashboardServer(vertx, config.httpHost(), config.httpPort(), registry, writer, fleet,
-              kafkaDescription()).stuckPartitions(stuckPartitions::stuck);
+              kafkaDescription(), config.dashboardPeers()).stuckPartitions(stuckPartitions::stuck);
           return dashboard.start().recover(e -> Future.failedFuture(new IllegalStateException(
               "dashboard " + config.httpHost() + ":" + config.httpPort() + ": " + e.getMessage(), e)));
         })

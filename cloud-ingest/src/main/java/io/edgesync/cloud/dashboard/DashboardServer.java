@@ -2,6 +2,7 @@ package io.edgesync.cloud.dashboard;
 
 import io.edgesync.cloud.kafka.KafkaEventWriter;
 import io.edgesync.cloud.kafka.ShardedWriter;
+import io.edgesync.config.HostPort;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -10,10 +11,13 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +31,9 @@ import java.util.concurrent.TimeUnit;
  *       {@link FleetRegistry#snapshot} JSON) every {@value #PUSH_INTERVAL_MS} ms; at most
  *       {@value #MAX_STREAMS} streams at once (503 beyond); a stream whose socket cannot keep up
  *       skips snapshots ({@code cloud_dashboard_sse_skipped_total});</li>
- *   <li>{@code GET /api/nodes}, {@code /api/nodes/{id}}, {@code /api/alerts}, {@code /api/fleet}: JSON;</li>
+ *   <li>{@code GET /api/nodes}, {@code /api/nodes/{id}}, {@code /api/alerts}, {@code /api/fleet}: JSON;
+ *       with {@code dashboard.peers}, joined with the other instances' views ({@link PeerDashboards});
+ *       {@code /api/fleet?scope=local} is this instance's own view (what peers ask for);</li>
  *   <li>{@code GET /health}, {@code GET /metrics} (Prometheus text).</li>
  * </ul>
  * Handlers run on an event loop and only read in-memory state. A timer ticks the
@@ -46,6 +52,8 @@ public final class DashboardServer {
   private final ShardedWriter writer;
   private final FleetRegistry fleet;
   private final String kafkaDescription;
+  /** The other instances' dashboards; null without {@code dashboard.peers}. */
+  private final PeerDashboards peers;
   private java.util.function.Supplier<java.util.List<io.vertx.core.json.JsonObject>> stuckPartitions = java.util.List::of;
   private final Set<HttpServerResponse> streams = ConcurrentHashMap.newKeySet();
   private final Counter skipped;
@@ -54,9 +62,10 @@ public final class DashboardServer {
 
   /**
    * @param kafkaDescription shown on /health, e.g. {@code localhost:9092 (embedded)}
+   * @param peers            the other instances' dashboards ({@code dashboard.peers}), maybe none
    */
   public DashboardServer(Vertx vertx, String host, int port, PrometheusMeterRegistry registry,
-      ShardedWriter writer, FleetRegistry fleet, String kafkaDescription) {
+      ShardedWriter writer, FleetRegistry fleet, String kafkaDescription, List<HostPort> peers) {
     this.vertx = vertx;
     this.host = host;
     this.port = port;
@@ -64,6 +73,7 @@ public final class DashboardServer {
     this.writer = writer;
     this.fleet = fleet;
     this.kafkaDescription = kafkaDescription;
+    this.peers = peers.isEmpty() ? null : new PeerDashboards(vertx, peers, registry);
     Gauge.builder("cloud_dashboard_sse_clients", streams, Set::size)
         .description("open /api/stream connections").register(registry);
     skipped = Counter.builder("cloud_dashboard_sse_skipped")
@@ -78,9 +88,9 @@ public final class DashboardServer {
         .end(registry.scrape()));
     router.get("/api/nodes").handler(rc -> json(rc, 200, new JsonObject()
         .put("serverTime", System.currentTimeMillis())
-        .put("nodes", fleet.nodes(writer.watermarkSnapshot()))));
+        .put("nodes", nodes())));
     router.get("/api/nodes/:id").handler(rc -> {
-      JsonObject n = fleet.node(rc.pathParam("id"), writer.watermarkSnapshot());
+      JsonObject n = node(rc.pathParam("id"));
       if (n == null) {
         json(rc, 404, new JsonObject().put("error", "NOT_FOUND").put("message", "no node " + rc.pathParam("id")));
       } else {
@@ -88,8 +98,10 @@ public final class DashboardServer {
       }
     });
     router.get("/api/alerts").handler(rc -> json(rc, 200, new JsonObject()
-        .put("alerts", fleet.alerts(FleetRegistry.MAX_ALERTS))));
-    router.get("/api/fleet").handler(rc -> json(rc, 200, snapshot()));
+        .put("alerts", peers == null ? fleet.alerts(FleetRegistry.MAX_ALERTS)
+            : PeerDashboards.mergeAlerts(fleet.alerts(FleetRegistry.MAX_ALERTS), peerAlerts(), FleetRegistry.MAX_ALERTS))));
+    router.get("/api/fleet").handler(rc -> json(rc, 200,
+        "local".equals(rc.request().getParam("scope")) ? localSnapshot() : snapshot()));
     router.get("/api/stream").handler(this::stream);
     router.get("/*").handler(StaticHandler.create("dashboard").setIndexPage("index.html")
         .setCachingEnabled(false).setDefaultContentEncoding("UTF-8"));
@@ -110,6 +122,9 @@ public final class DashboardServer {
       vertx.cancelTimer(timer);
       timer = -1;
     }
+    if (peers != null) {
+      peers.close();
+    }
     streams.forEach(r -> r.end().onFailure(e -> { }));
     streams.clear();
     HttpServer s = server;
@@ -117,12 +132,53 @@ public final class DashboardServer {
     return s == null ? Future.succeededFuture() : s.shutdown(1, TimeUnit.SECONDS);
   }
 
-  private JsonObject snapshot() {
+  private JsonObject localSnapshot() {
     return fleet.snapshot(writer.watermarkSnapshot(), STREAM_ALERTS);
+  }
+
+  /** This instance's view, joined with the peers' when there are any (with their state in {@code peers}). */
+  private JsonObject snapshot() {
+    JsonObject local = localSnapshot();
+    if (peers == null) {
+      return local;
+    }
+    long now = System.currentTimeMillis();
+    return PeerDashboards.merge(local, peers.live(now), STREAM_ALERTS).put("peers", peers.status(now));
+  }
+
+  private JsonArray nodes() {
+    JsonArray local = fleet.nodes(writer.watermarkSnapshot());
+    if (peers == null) {
+      return local;
+    }
+    List<JsonArray> others = new ArrayList<>();
+    peers.live(System.currentTimeMillis()).forEach(p -> others.add(p.getJsonArray("nodes", new JsonArray())));
+    return PeerDashboards.mergeNodes(local, others);
+  }
+
+  private JsonObject node(String id) {
+    if (peers == null) {
+      return fleet.node(id, writer.watermarkSnapshot());
+    }
+    for (Object o : nodes()) {
+      if (o instanceof JsonObject n && id.equals(n.getString("nodeId"))) {
+        return n;
+      }
+    }
+    return null;
+  }
+
+  private List<JsonArray> peerAlerts() {
+    List<JsonArray> out = new ArrayList<>();
+    peers.live(System.currentTimeMillis()).forEach(p -> out.add(p.getJsonArray("alerts", new JsonArray())));
+    return out;
   }
 
   private void push() {
     fleet.tick();
+    if (peers != null) {
+      peers.refresh();
+    }
     if (streams.isEmpty()) {
       return;
     }

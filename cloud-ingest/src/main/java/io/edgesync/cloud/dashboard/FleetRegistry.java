@@ -440,6 +440,19 @@ public final class FleetRegistry implements FleetHooks {
    */
   public JsonObject snapshot(Map<NodeWatermarks.Key, NodeWatermarks.Watermark> committed, int maxAlerts) {
     JsonArray list = nodes(committed);
+    JsonArray hist = new JsonArray();
+    synchronized (history) {
+      history.forEach(p -> hist.add(p.copy()));
+    }
+    return new JsonObject()
+        .put("serverTime", clock.getAsLong())
+        .put("fleet", fleet(list, hist))
+        .put("nodes", list)
+        .put("alerts", alerts(maxAlerts));
+  }
+
+  /** The fleet's totals over the node views {@code list} (see {@link #nodes}), with {@code hist}. */
+  static JsonObject fleet(JsonArray list, JsonArray hist) {
     int online = 0;
     double in = 0;
     double out = 0;
@@ -464,11 +477,7 @@ public final class FleetRegistry implements FleetHooks {
         lagP95 = p95;
       }
     }
-    JsonArray hist = new JsonArray();
-    synchronized (history) {
-      history.forEach(p -> hist.add(p.copy()));
-    }
-    JsonObject fleet = new JsonObject()
+    return new JsonObject()
         .put("nodes", list.size())
         .put("online", online)
         .put("offline", list.size() - online)
@@ -480,11 +489,6 @@ public final class FleetRegistry implements FleetHooks {
         .put("alerts", alertTotal)
         .put("lagP95Ms", lagP95)
         .put("history", hist);
-    return new JsonObject()
-        .put("serverTime", clock.getAsLong())
-        .put("fleet", fleet)
-        .put("nodes", list)
-        .put("alerts", alerts(maxAlerts));
   }
 
   private JsonObject nodeView(String id, NodeState n, NodeActivity.Stats s,

@@ -77,6 +77,15 @@ public final class IngestClient implements AutoCloseable {
         .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), b.toJsonObject(), resp.version()))));
   }
 
+  /** POST /v1/heartbeat with {@code body}, as an edge sends it. */
+  public Future<Reply> heartbeat(JsonObject body) {
+    return onContext(() -> client.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/v1/heartbeat")
+            .putHeader("content-type", "application/json"))
+        .compose(req -> req.send(body.toBuffer()))
+        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(),
+            b.length() == 0 ? new JsonObject() : b.toJsonObject(), resp.version()))));
+  }
+
   public Future<Reply> watermarks() {
     return onContext(() -> client.request(HttpMethod.GET, "/v1/watermarks")
         .compose(req -> req.send())
