@@ -52,7 +52,7 @@ public final class DashboardServer {
   private final ShardedWriter writer;
   private final FleetRegistry fleet;
   private final String kafkaDescription;
-  /** The other instances' dashboards; null without {@code dashboard.peers}. */
+  /** The other instances' dashboards ({@code dashboard.peers}, maybe none). */
   private final PeerDashboards peers;
   private java.util.function.Supplier<java.util.List<io.vertx.core.json.JsonObject>> stuckPartitions = java.util.List::of;
   private final Set<HttpServerResponse> streams = ConcurrentHashMap.newKeySet();
@@ -73,7 +73,7 @@ public final class DashboardServer {
     this.writer = writer;
     this.fleet = fleet;
     this.kafkaDescription = kafkaDescription;
-    this.peers = peers.isEmpty() ? null : new PeerDashboards(vertx, peers, registry);
+    this.peers = new PeerDashboards(vertx, peers, registry);
     Gauge.builder("cloud_dashboard_sse_clients", streams, Set::size)
         .description("open /api/stream connections").register(registry);
     skipped = Counter.builder("cloud_dashboard_sse_skipped")
@@ -98,7 +98,7 @@ public final class DashboardServer {
       }
     });
     router.get("/api/alerts").handler(rc -> json(rc, 200, new JsonObject()
-        .put("alerts", peers == null ? fleet.alerts(FleetRegistry.MAX_ALERTS)
+        .put("alerts", peers.none() ? fleet.alerts(FleetRegistry.MAX_ALERTS)
             : PeerDashboards.mergeAlerts(fleet.alerts(FleetRegistry.MAX_ALERTS), peerAlerts(), FleetRegistry.MAX_ALERTS))));
     router.get("/api/fleet").handler(rc -> json(rc, 200,
         "local".equals(rc.request().getParam("scope")) ? localSnapshot() : snapshot()));
@@ -122,9 +122,7 @@ public final class DashboardServer {
       vertx.cancelTimer(timer);
       timer = -1;
     }
-    if (peers != null) {
-      peers.close();
-    }
+    peers.close();
     streams.forEach(r -> r.end().onFailure(e -> { }));
     streams.clear();
     HttpServer s = server;
@@ -139,7 +137,7 @@ public final class DashboardServer {
   /** This instance's view, joined with the peers' when there are any (with their state in {@code peers}). */
   private JsonObject snapshot() {
     JsonObject local = localSnapshot();
-    if (peers == null) {
+    if (peers.none()) {
       return local;
     }
     long now = System.currentTimeMillis();
@@ -148,7 +146,7 @@ public final class DashboardServer {
 
   private JsonArray nodes() {
     JsonArray local = fleet.nodes(writer.watermarkSnapshot());
-    if (peers == null) {
+    if (peers.none()) {
       return local;
     }
     List<JsonArray> others = new ArrayList<>();
@@ -157,7 +155,7 @@ public final class DashboardServer {
   }
 
   private JsonObject node(String id) {
-    if (peers == null) {
+    if (peers.none()) {
       return fleet.node(id, writer.watermarkSnapshot());
     }
     for (Object o : nodes()) {
@@ -176,9 +174,7 @@ public final class DashboardServer {
 
   private void push() {
     fleet.tick();
-    if (peers != null) {
-      peers.refresh();
-    }
+    peers.refresh();
     if (streams.isEmpty()) {
       return;
     }

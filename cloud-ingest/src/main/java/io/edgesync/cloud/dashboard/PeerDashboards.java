@@ -54,13 +54,19 @@ final class PeerDashboards {
 
   PeerDashboards(Vertx vertx, List<HostPort> peers, MeterRegistry registry) {
     this.peers = List.copyOf(peers);
-    this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
+    // the meters exist without peers too (0), so that every documented name is always exported
+    this.client = peers.isEmpty() ? null : vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
     errors = Counter.builder("cloud_dashboard_peer_errors")
         .description("requests to a peer dashboard (dashboard.peers) that failed or timed out").register(registry);
     Gauge.builder("cloud_dashboard_peers", this, p -> p.live(System.currentTimeMillis()).size()).tag("state", "up")
         .description("peer dashboards (dashboard.peers) by state").register(registry);
     Gauge.builder("cloud_dashboard_peers", this, p -> p.peers.size() - p.live(System.currentTimeMillis()).size())
         .tag("state", "down").description("peer dashboards (dashboard.peers) by state").register(registry);
+  }
+
+  /** Whether {@code dashboard.peers} is empty: the views are this instance's own. */
+  boolean none() {
+    return peers.isEmpty();
   }
 
   /** Asks every peer not already being asked for its own view. */
@@ -120,7 +126,9 @@ final class PeerDashboards {
   }
 
   void close() {
-    client.close();
+    if (client != null) {
+      client.close();
+    }
   }
 
   /** This instance's snapshot (see {@link FleetRegistry#snapshot}) joined with the peers'. */
