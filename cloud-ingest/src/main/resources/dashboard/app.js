@@ -143,9 +143,24 @@
     ctx.fillText('max ' + nf.format(max) + '/s', 2, 10);
   }
 
+  // with dashboard.peers: how many ingest instances this view joins, and which do not answer
+  function renderPeers(peers) {
+    const el = $('peers');
+    if (!peers || peers.length === 0) {
+      el.textContent = '';
+      delete el.dataset.state;
+      return;
+    }
+    const down = peers.filter((p) => !p.up).map((p) => p.peer);
+    el.textContent = (peers.length + 1 - down.length) + ' of ' + (peers.length + 1) + ' ingest instances'
+      + (down.length ? ' (not answering: ' + down.join(', ') + ')' : '');
+    el.dataset.state = down.length ? 'degraded' : 'ok';
+  }
+
   function render(s) {
     const f = s.fleet;
     $('server-time').textContent = 'cloud time ' + new Date(s.serverTime).toISOString();
+    renderPeers(s.peers);
     $('fleet-online').textContent = f.online;
     $('fleet-offline').textContent = f.offline;
     for (const [id, v] of [['fleet-rate', f.inPerSec], ['fleet-out-rate', f.outPerSec],
