@@ -1,5 +1,10 @@
 package io.edgesync.model;
 
+import java.security.cert.X509Certificate;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+
 /**
  * Who a fleet certificate names. A node certificate's CN is the node id
  * ({@code [A-Za-z0-9._-]{1,64}}, never a ':'); an operator certificate's CN is
@@ -20,5 +25,19 @@ public final class Identities {
   /** The CN of the operator called {@code name}. */
   public static String operatorCommonName(String name) {
     return OPERATOR_PREFIX + name;
+  }
+
+  /** The CN of {@code cert}'s subject (a node id, an operator, a device's name), or null. */
+  public static String commonName(X509Certificate cert) {
+    try {
+      for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
+        if ("CN".equalsIgnoreCase(rdn.getType())) {
+          return rdn.getValue().toString();
+        }
+      }
+      return null;
+    } catch (InvalidNameException e) {
+      return null;
+    }
   }
 }

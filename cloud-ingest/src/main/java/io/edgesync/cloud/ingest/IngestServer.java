@@ -34,9 +34,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.naming.InvalidNameException;
-import javax.naming.ldap.LdapName;
-import javax.naming.ldap.Rdn;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
@@ -499,7 +496,7 @@ public final class IngestServer {
   private void refuseRevoked(HttpServerRequest req, X509Certificate peer) {
     metrics.forbidden("REVOKED");
     String serial = peer.getSerialNumber().toString(16);
-    String cn = commonName(peer);
+    String cn = Identities.commonName(peer);
     LOG.info("[node-id: {}] refused {} {}: certificate serial {} is revoked by tls.crl; closing its connection",
         cn, req.method(), req.path(), serial);
     req.handler(null);
@@ -525,20 +522,7 @@ public final class IngestServer {
   /** The CN of the verified client certificate, or null. */
   static String peerNodeId(HttpServerRequest req) {
     X509Certificate cert = peerCertificate(req);
-    return cert == null ? null : commonName(cert);
-  }
-
-  private static String commonName(X509Certificate cert) {
-    try {
-      for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
-        if ("CN".equalsIgnoreCase(rdn.getType())) {
-          return rdn.getValue().toString();
-        }
-      }
-      return null;
-    } catch (InvalidNameException e) {
-      return null;
-    }
+    return cert == null ? null : Identities.commonName(cert);
   }
 
   private static long contentLength(HttpServerRequest req) {

@@ -37,10 +37,6 @@ public final class NodeWatermarks {
    */
   public record Watermark(long committedClassSeq, long seq, long logEpoch) {
     public static final Watermark NONE = new Watermark(0, 0, 0);
-
-    public Watermark(long committedClassSeq, long seq) {
-      this(committedClassSeq, seq, 0);
-    }
   }
 
   private final Map<Key, Watermark> committed = new ConcurrentHashMap<>();

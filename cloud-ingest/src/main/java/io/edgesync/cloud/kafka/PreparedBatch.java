@@ -24,12 +24,6 @@ public record PreparedBatch(String nodeId, Priority priority, long firstClassSeq
     this(nodeId, priority, firstClassSeq, events, false, 0);
   }
 
-  /** A batch without a log epoch. */
-  public PreparedBatch(String nodeId, Priority priority, long firstClassSeq, List<PreparedEvent> events,
-      boolean skipGap) {
-    this(nodeId, priority, firstClassSeq, events, skipGap, 0);
-  }
-
   public PreparedBatch {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(priority, "priority");

@@ -399,16 +399,16 @@ public final class MqttIngest {
       endpoint.setClientIdentifier(clientId);
     }
     if (!auth.enabled()) {
-      accept(endpoint, clientId, null);
+      accept(endpoint, clientId, null, null);
       return;
     }
     // authentication may run on a worker (PBKDF2); the CONNACK is sent when it is decided
     Context context = Vertx.currentContext();
     String id = clientId;
+    X509Certificate peer = peerCertificate(endpoint);
     auth.authenticate(new MqttAuthenticator.Credentials(clientId, String.valueOf(endpoint.remoteAddress()),
             endpoint.auth() == null ? null : endpoint.auth().getUsername(),
-            endpoint.auth() == null ? null : endpoint.auth().getPassword(), peerCertificate(endpoint),
-            endpoint.protocolVersion()))
+            endpoint.auth() == null ? null : endpoint.auth().getPassword(), peer, endpoint.protocolVersion()))
         .onComplete(ar -> context.runOnContext(v -> {
           try {
             if (stopping) {
@@ -421,7 +421,7 @@ public final class MqttIngest {
             } else if (!ar.result().accepted()) {
               endpoint.reject(ar.result().refusal());
             } else {
-              accept(endpoint, id, ar.result().identity());
+              accept(endpoint, id, ar.result().identity(), peer);
             }
           } catch (IllegalStateException | IllegalArgumentException gone) {
             LOG.debug("[client: {}] closed while being authenticated", id);
@@ -443,10 +443,12 @@ public final class MqttIngest {
     }
   }
 
-  private void accept(MqttEndpoint endpoint, String clientId, MqttAuthenticator.ClientIdentity identity) {
+  /** {@code identity} and {@code certificate} (the client's, or null) are those it was authenticated with. */
+  private void accept(MqttEndpoint endpoint, String clientId, MqttAuthenticator.ClientIdentity identity,
+      X509Certificate certificate) {
     Connection c = new Connection(endpoint, Vertx.currentContext(), clientId);
     c.identity = identity;
-    c.certificate = identity == null ? null : peerCertificate(endpoint);
+    c.certificate = certificate;
     endpoint.publishAutoAck(false);
     endpoint.exceptionHandler(t -> onError(c, t));
     endpoint.publishHandler(m -> onPublish(c, m));

@@ -1,6 +1,7 @@
 package io.edgesync.edge.mqtt.auth;
 
 import io.edgesync.edge.config.EdgeKeys;
+import io.edgesync.model.Identities;
 import io.edgesync.tls.RevocationList;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -27,9 +28,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import javax.naming.InvalidNameException;
-import javax.naming.ldap.LdapName;
-import javax.naming.ldap.Rdn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -372,9 +370,8 @@ public final class MqttAuthenticator {
       return Future.succeededFuture(new Decision(new ClientIdentity(c.clientId(), "none", Acl.ALL, null), null, null));
     }
     if (c.peer() != null && settings.certificate()) {
-      String cn = commonName(c.peer());
-      RevocationList revocations = crl;
-      if (revocations != null && revocations.revoked(c.peer())) {
+      String cn = Identities.commonName(c.peer());
+      if (revoked(c.peer())) {
         return Future.succeededFuture(refuse(c, false, "revoked_certificate", "certificate serial "
             + c.peer().getSerialNumber().toString(16) + " (CN " + cn + ") is revoked by mqtt.clientCrl"));
       }
@@ -491,20 +488,6 @@ public final class MqttAuthenticator {
     synchronized (cache) {
       cache.put(key, System.nanoTime() + TimeUnit.SECONDS.toNanos(CACHE_TTL_SECONDS));
     }
-  }
-
-  /** The CN of {@code cert}'s subject, or null. */
-  static String commonName(X509Certificate cert) {
-    try {
-      for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
-        if ("CN".equalsIgnoreCase(rdn.getType())) {
-          return rdn.getValue().toString();
-        }
-      }
-    } catch (InvalidNameException e) {
-      return null;
-    }
-    return null;
   }
 
   private static boolean isLoopback(String host) {
